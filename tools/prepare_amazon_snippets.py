@@ -9,13 +9,13 @@ Steps (all offline except the one `pip download` of the vaderSentiment source di
 3. write `amazon_snippets_en_fr.tsv` (id, review, mean_rating, label, text_en, text_fr) and `README.md`
    (attribution, licence, how the French was made).
 
-Alignment: all snippets go through one Apertium run in null-flush mode, each snippet deformatted on its own
-and ended by a NUL, so every program in the pipeline finishes and resets before the next snippet (a plain
-run with blank lines between snippets is not enough: the tagger and lexical selection then look across
-snippets, and about 7 % of the translations change with the order of the snippets). The output must have
-exactly one non-empty chunk per snippet. A second run with the snippets in a seeded
-random order must give the same translation for every snippet (so no translation depends on its
-neighbours), and a few snippets translated one at a time must match too; otherwise the script stops.
+Alignment: all snippets go through one Apertium run in null-flush mode (`-z`), each snippet deformatted on
+its own and ended by a NUL, and the output must hold exactly one non-empty chunk per snippet, so snippets can
+neither merge nor split. (A plain run with blank lines between snippets lets words move between snippets.)
+Apertium's part-of-speech tagger keeps some state from one chunk to the next, so the wording of a few per cent
+of the translations depends on the snippets before them; the source's order is used, and the result is
+reproducible. As an alignment check, a second run in a seeded shuffled order must give the same translation
+for nearly every snippet (a shifted alignment would change almost all of them).
 
 Usage: python tools/prepare_amazon_snippets.py [--sdist vaderSentiment-3.3.2.tar.gz] [--out relrep_nb/data]
 """
@@ -113,19 +113,16 @@ def translate(texts):
     return [re.sub(r"\s+", " ", _format("apertium-retxt", c)).strip() for c in chunks[:len(texts)]]
 
 
-def translate_checked(texts, seed=0, n_single=25):
-    "Translate `texts` and check that no translation depends on its neighbours (shuffled run, single runs)."
+def translate_checked(texts, seed=0, min_same=0.85):
+    "Translate `texts` in order; check the alignment against a run in a shuffled order; return (translations, share equal)."
     fr = translate(texts)
     order = list(range(len(texts)))
     random.Random(seed).shuffle(order)
     fr_shuf = translate([texts[i] for i in order])
-    bad = [i for j, i in enumerate(order) if fr_shuf[j] != fr[i]]
-    if bad: raise RuntimeError(f"{len(bad)} snippets translate differently in another order, e.g. {texts[bad[0]]!r}")
-    for i in order[:n_single]:
-        if translate([texts[i]])[0] != fr[i]: raise RuntimeError(f"snippet {texts[i]!r} translates differently alone")
-    empty = [t for t, f in zip(texts, fr) if not f]
-    if empty: raise RuntimeError(f"{len(empty)} snippets translate to nothing, e.g. {empty[0]!r}")
-    return fr
+    same = sum(fr_shuf[j] == fr[i] for j, i in enumerate(order)) / len(texts)
+    if same < min_same:
+        raise RuntimeError(f"only {same:.1%} of the snippets translate the same in a shuffled order: alignment lost?")
+    return fr, same
 
 
 def package_versions():
@@ -167,8 +164,10 @@ The French text is **machine-translated, not written by people**: Debian's Apert
 Before translation the lower-cased English pronoun `i` (and `i'm`, `i've`, ...) was written as `I`, since
 Apertium misreads the lower-case form; `text_en` keeps the source text unchanged. The translation is noisy
 (idioms and sentiment words are often mistranslated): read accuracies on the French side with that in mind.
-Every snippet was translated as its own paragraph; the script checks that the output has one paragraph per
-snippet and that a second run in a shuffled order gives identical translations.
+All snippets went through one Apertium run in null-flush mode, one chunk per snippet in the source's order;
+the script checks that the output has exactly one non-empty chunk per snippet. Apertium's tagger keeps some
+state from one chunk to the next, so a second run in a shuffled order words {diff:.1%} of the translations
+differently (the rest are identical, which also confirms the alignment).
 
 ## Licence of the source data (vaderSentiment {vader}, LICENSE.txt)
 
@@ -193,7 +192,8 @@ def main(argv=None):
         text, licence = read_sdist(sdist)
     rows = parse_snippets(text)
     print(f"{len(rows)} snippets from {len({r['review'] for r in rows})} reviews; translating en->es->fr ...")
-    fr = translate_checked([truecase_i(r["text_en"]) for r in rows], seed=args.seed)
+    fr, same = translate_checked([truecase_i(r["text_en"]) for r in rows], seed=args.seed)
+    print(f"alignment check: {same:.1%} of the snippets translate identically in a shuffled order")
     for r, t in zip(rows, fr):
         r["text_fr"] = t
         for c in ("text_en", "text_fr"):
@@ -208,7 +208,7 @@ def main(argv=None):
     (args.out / "README.md").write_text(README.format(
         tsv=TSV_NAME, n=len(rows), n_reviews=len({r["review"] for r in rows}), edges=list(BIN_EDGES),
         counts=" / ".join(map(str, counts)), snippets=SNIPPETS, vader=VADER_VERSION, apt=APT_INSTALL,
-        pkgs=", ".join(f"`{v}`" for v in package_versions()), licence=licence.strip()), encoding="utf-8")
+        pkgs=", ".join(f"`{v}`" for v in package_versions()), licence=licence.strip(), diff=1 - same), encoding="utf-8")
     print(f"wrote {tsv} ({tsv.stat().st_size/1024:.0f} KiB), class sizes {counts}")
 
 
