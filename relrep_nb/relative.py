@@ -7,57 +7,81 @@ Docs: https://relrep-nb.github.io/relrep_nb/relative.html.md"""
 # %% auto #0
 __all__ = ['Stats', 'feature_statistics', 'relative_projection', 'RelativeProjection']
 
-# %% ../nbs/10_relative.ipynb #a6a74f2b
+# %% ../nbs/10_relative.ipynb #f23b579c
 import math
 from typing import Literal, Optional
 import torch
 from torch import nn, Tensor
 
-# %% ../nbs/10_relative.ipynb #ba3f9557
+# %% ../nbs/10_relative.ipynb #426347f4
 class _RelativeCosine(torch.autograd.Function):
-    "Cosines between rows of `(x - mean) * scale` and `(anchors - mean) * scale`, with a hand-written backward."
+    """Cosines between rows of `(x - mean) * scale` and `(anchors - mean) * scale`, with a hand-written backward.
+    `batch=True`: mean and scale = 1/sqrt(var + eps) are the batch's, computed here, and the gradient through them
+    is folded into the gradient of `x`; otherwise `mean`/`scale` are inputs (None for vanilla) and get gradients."""
     @staticmethod
-    def forward(ctx, x, anchors, mean, scale, check):
-        if mean is not None: xh, ah = (x - mean) * scale, (anchors - mean) * scale
-        else: xh, ah = x, anchors
+    def forward(ctx, x, anchors, mean, scale, check, batch, eps):
+        robust = batch or mean is not None
+        if batch:
+            mean = x.mean(0)
+            xh = x - mean
+            var = xh.square().mean(0)
+            scale = torch.rsqrt(var + eps)
+            xh.mul_(scale)
+        elif robust: xh = (x - mean) * scale
+        else: xh = x
+        ah = (anchors - mean) * scale if robust else anchors
         nx, na = torch.linalg.vector_norm(xh, dim=1), torch.linalg.vector_norm(ah, dim=1)
-        if check: _check_norms(nx, na, mean is not None)
-        xn, an = xh / nx[:, None], ah / na[:, None]
+        if check: _check_norms(nx, na, robust)
+        xn = xh / nx[:, None] if xh is x else xh.div_(nx[:, None])
+        an = ah / na[:, None] if ah is anchors else ah.div_(na[:, None])
         out = xn @ an.T
         ctx.save_for_backward(xn, an, nx, na, scale, out)
-        ctx.robust = mean is not None
+        ctx.robust, ctx.batch = robust, batch
+        if batch:
+            ctx.mark_non_differentiable(mean, var)
+            return out, mean, var
         return out
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx, g, *_):
         # create_graph=True runs the backward with grad mode on: refuse, because these formulas are not
-        # themselves differentiated (the statistics' autograd path would silently give a wrong second derivative)
+        # themselves differentiated (an autograd path through the statistics would give a wrong second derivative)
         if torch.is_grad_enabled():
             raise RuntimeError("relative_projection(fused=True) has no double backward (create_graph=True): use fused=False")
-        xn, an, nx, na, scale, out = ctx.saved_tensors
+        xn, an, nx, na, u, out = ctx.saved_tensors
+        g = g.contiguous()   # e.g. the expanded gradient of a .sum(): one copy instead of one per product
         need_x, need_a, need_m, need_s = ctx.needs_input_grad[:4]
         gc = g * out
         sx, sa = gc.sum(1), gc.sum(0)                  # <xn_i, dL/dxn_i>, <an_j, dL/dan_j>
-        dxn = g @ an                                   # the one matrix product of the backward
-        dxh = (dxn - xn * sx[:, None]) / nx[:, None]   # gradient w.r.t. the standardised batch
-        dx = da = dm = ds = None
+        inx = 1 / nx
+        dx = da = dm = ds = dah = None
         if need_a:                                     # gradient w.r.t. the anchors: a second product
-            dah = (g.T @ xn - an * sa[:, None]) / na[:, None]
-            da = dah * scale if ctx.robust else dah
-        if not ctx.robust: return (dxh if need_x else None), da, None, None, None
-        if need_x: dx = dxh * scale
-        if need_m or need_s:
-            # sums over the anchors of dL/dah and of dL/dah * (a - mean), without forming dL/dah
-            if need_a: sum_a, sum_ac = dah.sum(0), (dah * an * na[:, None]).sum(0) / scale
-            else:
-                sum_a = xn.T @ (g @ (1 / na)) - an.T @ (sa / na)
-                sum_ac = ((xn * dxn).sum(0) - (an * an * sa[:, None]).sum(0)) / scale
-            sum_x, sum_xc = dxh.sum(0), (dxh * xn * nx[:, None]).sum(0) / scale
-            if need_m: dm = -(sum_x + sum_a) * scale
-            if need_s: ds = sum_xc + sum_ac
-        return dx, da, dm, ds, None
+            dah = (g.T @ xn).addcmul_(an, sa[:, None], value=-1).div_(na[:, None])
+            da = dah * u if ctx.robust else dah
+        if not ctx.robust:                             # dx = (g @ an - xn * sx) / nx
+            if need_x: dx = (g * inx[:, None]) @ an; dx.addcmul_(xn, (sx * inx)[:, None], value=-1)
+            return dx, da, None, None, None, None, None
+        D = g @ (an * u)                               # the one product of the backward: (dL/dxn) * scale
+        T = (D * xn).sum(0) / u                        # sum_i xn_i * dL/dxn_i, per feature
+        # sums over the batch and the anchors of dL/dxh, dL/dah and of those times (z - mean): d-vectors only
+        sum_x = ((inx @ g) @ an) - (sx * inx) @ xn
+        sum_xc = (T - sx @ xn.square()) / u
+        if dah is not None: sum_a, sum_ac = dah.sum(0), (dah * an * na[:, None]).sum(0) / u
+        else:
+            sum_a = xn.T @ (g @ (1 / na)) - an.T @ (sa / na)
+            sum_ac = (T - sa @ an.square()) / u
+        dmean, dscale = -(sum_x + sum_a) * u, sum_xc + sum_ac
+        if ctx.batch:
+            # mean = x.mean(0), var = ((x - mean)^2).mean(0), scale = (var + eps)^-1/2, (x - mean) = xn * nx / scale
+            n = xn.shape[0]
+            c0, c1 = dmean / n, -dscale * u.pow(3) / n
+            R = torch.outer(nx.square(), c1 / u).sub_(torch.outer(sx, u))
+            dx = torch.addcmul(c0, D.addcmul_(xn, R), inx[:, None])
+            return dx, da, None, None, None, None, None
+        if need_x: dx = D.addcmul_(xn, torch.outer(sx, u), value=-1).mul_(inx[:, None])
+        return dx, da, (dmean if need_m else None), (dscale if need_s else None), None, None, None
 
-# %% ../nbs/10_relative.ipynb #deb990db
+# %% ../nbs/10_relative.ipynb #6038e967
 def _check_norms(nx, na, robust):
     "Raise if a row has zero norm (its cosine is undefined)."
     what = 'after standardisation ' if robust else ''
@@ -79,11 +103,11 @@ def _check_pair(x, anchors, check):
         raise ValueError(f"feature dimensions differ: x has d={x.shape[1]}, anchors have d={anchors.shape[1]}")
     if x.dtype != anchors.dtype: raise TypeError(f"dtypes differ: x is {x.dtype}, anchors are {anchors.dtype}")
     if x.device != anchors.device: raise ValueError(f"devices differ: x on {x.device}, anchors on {anchors.device}")
-    if check:
-        if not torch.isfinite(x).all(): raise ValueError("x contains non-finite values (NaN or inf)")
-        if not torch.isfinite(anchors).all(): raise ValueError("anchors contain non-finite values (NaN or inf)")
+    if check:   # a sum is non-finite if any entry is; only then (or on overflow) run the exact, slower test
+        if not torch.isfinite(x.sum()) and not torch.isfinite(x).all(): raise ValueError("x contains non-finite values (NaN or inf)")
+        if not torch.isfinite(anchors.sum()) and not torch.isfinite(anchors).all(): raise ValueError("anchors contain non-finite values (NaN or inf)")
 
-# %% ../nbs/10_relative.ipynb #77459150
+# %% ../nbs/10_relative.ipynb #5dbd010e
 Stats = Literal['batch', 'anchors', 'both', 'given']
 
 def feature_statistics(
@@ -98,9 +122,10 @@ def feature_statistics(
     else: raise ValueError(f"stats must be 'batch', 'anchors' or 'both' here, got {stats!r}")
     if src.shape[0] < 2:
         raise ValueError(f"statistics from {stats!r} need at least 2 samples, got {src.shape[0]}")
-    return src.mean(0), src.var(0, correction=0)
+    mean = src.mean(0)
+    return mean, (src - mean).square().mean(0)   # faster than Tensor.var over dim 0 on CPU
 
-# %% ../nbs/10_relative.ipynb #83f340c5
+# %% ../nbs/10_relative.ipynb #1ec2cd69
 def relative_projection(
     x:Tensor,                   # batch of latents, (n, d)
     anchors:Tensor,             # anchor latents, (k, d), same dtype and device as `x`
@@ -117,20 +142,24 @@ def relative_projection(
     _check_pair(x, anchors, check)
     if not robust:
         if mean is not None or var is not None: raise ValueError("mean/var are only used with robust=True")
-        out = _RelativeCosine.apply(x, anchors, None, None, check) if fused else _plain(x, anchors, None, None, check)
+        out = _RelativeCosine.apply(x, anchors, None, None, check, False, 0.) if fused else _plain(x, anchors, None, None, check)
     else:
         if (mean is None) != (var is None): raise ValueError("give both mean and var, or neither")
         if mean is not None: stats = 'given'
         if stats == 'given':
             if mean is None: raise ValueError("stats='given' needs mean and var")
             mean, var = _check_stats(mean, var, x)
-        else: mean, var = feature_statistics(x, anchors, stats)
         if eps < 0: raise ValueError(f"eps must be non-negative, got {eps}")
-        rstd = torch.rsqrt(var + eps)
-        out = _RelativeCosine.apply(x, anchors, mean, rstd, check) if fused else _plain(x, anchors, mean, rstd, check)
+        if fused and stats == 'batch':
+            if x.shape[0] < 2: raise ValueError(f"statistics from 'batch' need at least 2 samples, got {x.shape[0]}")
+            out = _RelativeCosine.apply(x, anchors, None, None, check, True, eps)[0]
+        else:
+            if stats != 'given': mean, var = feature_statistics(x, anchors, stats)
+            rstd = torch.rsqrt(var + eps)
+            out = _RelativeCosine.apply(x, anchors, mean, rstd, check, False, 0.) if fused else _plain(x, anchors, mean, rstd, check)
     return out if scale is None else out * scale
 
-# %% ../nbs/10_relative.ipynb #3c9ecc17
+# %% ../nbs/10_relative.ipynb #59b2f1bc
 def _plain(x, anchors, mean, rstd, check):
     "Reference implementation through plain autograd."
     if mean is not None: x, anchors = (x - mean) * rstd, (anchors - mean) * rstd
@@ -147,7 +176,7 @@ def _check_stats(mean, var, x):
     if (var < 0).any(): raise ValueError("var has negative entries")
     return mean.to(x), var.to(x)
 
-# %% ../nbs/10_relative.ipynb #351a5f4d
+# %% ../nbs/10_relative.ipynb #da88b7eb
 class RelativeProjection(nn.Module):
     "Relative projection onto stored anchor latents, with running statistics for the robust variant."
     def __init__(self,
@@ -173,7 +202,7 @@ class RelativeProjection(nn.Module):
         k, d = self.anchors.shape
         return f"k={k}, d={d}, robust={self.robust}, stats={self.stats!r}, momentum={self.momentum}, eps={self.eps}"
 
-# %% ../nbs/10_relative.ipynb #979294b2
+# %% ../nbs/10_relative.ipynb #d7d7ca95
 @torch.no_grad()
 def _set_anchors(self:RelativeProjection,
     latents:Tensor, # new anchor latents, (k, d)
@@ -191,7 +220,7 @@ def _set_anchors(self:RelativeProjection,
     self.anchors = latents
 RelativeProjection.set_anchors = _set_anchors
 
-# %% ../nbs/10_relative.ipynb #cd0fc6d8
+# %% ../nbs/10_relative.ipynb #27cc6674
 def _forward(self:RelativeProjection,
     x:Tensor, # batch of latents, (n, d)
 )->Tensor:    # cosines to the anchors, (n, k)
@@ -203,14 +232,18 @@ def _forward(self:RelativeProjection,
             raise ValueError(f"train mode with batch statistics needs at least 2 samples, got {x.shape[0]} "
                              "(use eval mode for single samples)")
         _check_pair(x, self.anchors, self.check)
-        mean, var = feature_statistics(x, self.anchors, self.stats)
+        if self.stats == 'batch':   # the fused path also returns the batch's statistics
+            out, mean, var = _RelativeCosine.apply(x, self.anchors, None, None, self.check, True, self.eps)
+        else:
+            mean, var = feature_statistics(x, self.anchors, self.stats)
+            out = relative_projection(x, self.anchors, robust=True, mean=mean, var=var, eps=self.eps, check=self.check)
         with torch.no_grad():
             n = {'batch': x.shape[0], 'anchors': self.anchors.shape[0], 'both': x.shape[0] + self.anchors.shape[0]}[self.stats]
             m = self.momentum
             self.running_mean.mul_(1 - m).add_(mean.detach(), alpha=m)
             self.running_var.mul_(1 - m).add_(var.detach() * (n / (n - 1)), alpha=m)
             self.num_batches_tracked += 1
-        return relative_projection(x, self.anchors, robust=True, mean=mean, var=var, eps=self.eps, scale=self.scale, check=self.check)
+        return out if self.scale is None else out * self.scale
     if self.num_batches_tracked == 0:
         raise RuntimeError("RelativeProjection has no running statistics yet: run it in train mode on some batches "
                            "or load_anchor_state(...) from a trained model")
@@ -218,7 +251,7 @@ def _forward(self:RelativeProjection,
                                eps=self.eps, scale=self.scale, check=self.check)
 RelativeProjection.forward = _forward
 
-# %% ../nbs/10_relative.ipynb #ddd68306
+# %% ../nbs/10_relative.ipynb #f6166a84
 def _anchor_state(self:RelativeProjection)->dict:
     "The anchors and running statistics (detached copies) that another model needs to project like this one."
     return {k: getattr(self, k).detach().clone() for k in ('anchors', 'running_mean', 'running_var', 'num_batches_tracked')}
@@ -241,7 +274,7 @@ def _load_anchor_state(self:RelativeProjection,
     return self
 RelativeProjection.anchor_state, RelativeProjection.load_anchor_state = _anchor_state, _load_anchor_state
 
-# %% ../nbs/10_relative.ipynb #0f36fcf8
+# %% ../nbs/10_relative.ipynb #1d2c8e43
 def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
     "Resize the buffers to the incoming shapes so a model built without anchors can load a trained one."
     for k in ('anchors', 'running_mean', 'running_var'):
