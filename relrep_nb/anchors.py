@@ -7,13 +7,13 @@ Docs: https://relrep-nb.github.io/relrep_nb/anchors.html.md"""
 # %% auto #0
 __all__ = ['select_anchors']
 
-# %% ../nbs/11_anchors.ipynb #f3b4a721
+# %% ../nbs/11_anchors.ipynb #ca2fdb9d
 from typing import Literal, Optional
 import numpy as np
 import torch
 from sklearn.cluster import KMeans
 
-# %% ../nbs/11_anchors.ipynb #79fe9fc9
+# %% ../nbs/11_anchors.ipynb #83bb10f9
 def _as_numpy(a, name):
     if a is None: return None
     if isinstance(a, torch.Tensor): a = a.detach().cpu().numpy()
@@ -60,7 +60,7 @@ def _stratified(labels, k, rng):
     idx = [rng.choice(np.nonzero(labels == c)[0], s, replace=False) for c, s in zip(classes, share)]
     return np.concatenate(idx)
 
-# %% ../nbs/11_anchors.ipynb #b5161909
+# %% ../nbs/11_anchors.ipynb #41029b28
 def select_anchors(
     n:int,                        # number of samples to choose from (the length of the dataset)
     k:int,                        # number of anchors

@@ -7,13 +7,13 @@ Docs: https://relrep-nb.github.io/relrep_nb/relative.html.md"""
 # %% auto #0
 __all__ = ['Stats', 'feature_statistics', 'relative_projection', 'RelativeProjection']
 
-# %% ../nbs/10_relative.ipynb #f23b579c
+# %% ../nbs/10_relative.ipynb #b5133d88
 import math
 from typing import Literal, Optional
 import torch
 from torch import nn, Tensor
 
-# %% ../nbs/10_relative.ipynb #426347f4
+# %% ../nbs/10_relative.ipynb #599dce93
 class _RelativeCosine(torch.autograd.Function):
     """Cosines between rows of `(x - mean) * scale` and `(anchors - mean) * scale`, with a hand-written backward.
     `batch=True`: mean and scale = 1/sqrt(var + eps) are the batch's, computed here, and the gradient through them
@@ -81,7 +81,7 @@ class _RelativeCosine(torch.autograd.Function):
         if need_x: dx = D.addcmul_(xn, torch.outer(sx, u), value=-1).mul_(inx[:, None])
         return dx, da, (dmean if need_m else None), (dscale if need_s else None), None, None, None
 
-# %% ../nbs/10_relative.ipynb #6038e967
+# %% ../nbs/10_relative.ipynb #028e28b3
 def _check_norms(nx, na, robust):
     "Raise if a row has zero norm (its cosine is undefined)."
     what = 'after standardisation ' if robust else ''
@@ -107,7 +107,7 @@ def _check_pair(x, anchors, check):
         if not torch.isfinite(x.sum()) and not torch.isfinite(x).all(): raise ValueError("x contains non-finite values (NaN or inf)")
         if not torch.isfinite(anchors.sum()) and not torch.isfinite(anchors).all(): raise ValueError("anchors contain non-finite values (NaN or inf)")
 
-# %% ../nbs/10_relative.ipynb #5dbd010e
+# %% ../nbs/10_relative.ipynb #fbf3ca73
 Stats = Literal['batch', 'anchors', 'both', 'given']
 
 def feature_statistics(
@@ -125,7 +125,7 @@ def feature_statistics(
     mean = src.mean(0)
     return mean, (src - mean).square().mean(0)   # faster than Tensor.var over dim 0 on CPU
 
-# %% ../nbs/10_relative.ipynb #1ec2cd69
+# %% ../nbs/10_relative.ipynb #365b95c2
 def relative_projection(
     x:Tensor,                   # batch of latents, (n, d)
     anchors:Tensor,             # anchor latents, (k, d), same dtype and device as `x`
@@ -159,7 +159,7 @@ def relative_projection(
             out = _RelativeCosine.apply(x, anchors, mean, rstd, check, False, 0.) if fused else _plain(x, anchors, mean, rstd, check)
     return out if scale is None else out * scale
 
-# %% ../nbs/10_relative.ipynb #59b2f1bc
+# %% ../nbs/10_relative.ipynb #a8daab3c
 def _plain(x, anchors, mean, rstd, check):
     "Reference implementation through plain autograd."
     if mean is not None: x, anchors = (x - mean) * rstd, (anchors - mean) * rstd
@@ -176,7 +176,7 @@ def _check_stats(mean, var, x):
     if (var < 0).any(): raise ValueError("var has negative entries")
     return mean.to(x), var.to(x)
 
-# %% ../nbs/10_relative.ipynb #da88b7eb
+# %% ../nbs/10_relative.ipynb #65f6038b
 class RelativeProjection(nn.Module):
     "Relative projection onto stored anchor latents, with running statistics for the robust variant."
     def __init__(self,
@@ -202,7 +202,7 @@ class RelativeProjection(nn.Module):
         k, d = self.anchors.shape
         return f"k={k}, d={d}, robust={self.robust}, stats={self.stats!r}, momentum={self.momentum}, eps={self.eps}"
 
-# %% ../nbs/10_relative.ipynb #d7d7ca95
+# %% ../nbs/10_relative.ipynb #9540cadb
 @torch.no_grad()
 def _set_anchors(self:RelativeProjection,
     latents:Tensor, # new anchor latents, (k, d)
@@ -220,7 +220,7 @@ def _set_anchors(self:RelativeProjection,
     self.anchors = latents
 RelativeProjection.set_anchors = _set_anchors
 
-# %% ../nbs/10_relative.ipynb #27cc6674
+# %% ../nbs/10_relative.ipynb #d743a81b
 def _forward(self:RelativeProjection,
     x:Tensor, # batch of latents, (n, d)
 )->Tensor:    # cosines to the anchors, (n, k)
@@ -251,7 +251,7 @@ def _forward(self:RelativeProjection,
                                eps=self.eps, scale=self.scale, check=self.check)
 RelativeProjection.forward = _forward
 
-# %% ../nbs/10_relative.ipynb #f6166a84
+# %% ../nbs/10_relative.ipynb #d3af35dd
 def _anchor_state(self:RelativeProjection)->dict:
     "The anchors and running statistics (detached copies) that another model needs to project like this one."
     return {k: getattr(self, k).detach().clone() for k in ('anchors', 'running_mean', 'running_var', 'num_batches_tracked')}
@@ -274,7 +274,7 @@ def _load_anchor_state(self:RelativeProjection,
     return self
 RelativeProjection.anchor_state, RelativeProjection.load_anchor_state = _anchor_state, _load_anchor_state
 
-# %% ../nbs/10_relative.ipynb #1d2c8e43
+# %% ../nbs/10_relative.ipynb #c70c6dbf
 def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
     "Resize the buffers to the incoming shapes so a model built without anchors can load a trained one."
     for k in ('anchors', 'running_mean', 'running_var'):

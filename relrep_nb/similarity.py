@@ -7,12 +7,12 @@ Docs: https://relrep-nb.github.io/relrep_nb/similarity.html.md"""
 # %% auto #0
 __all__ = ['linear_cka', 'procrustes_distance', 'knn_jaccard', 'mean_reciprocal_rank', 'mean_cosine']
 
-# %% ../nbs/13_similarity.ipynb #394ad132
+# %% ../nbs/13_similarity.ipynb #51e8c6a9
 import math
 import torch
 from torch import Tensor
 
-# %% ../nbs/13_similarity.ipynb #b2634173
+# %% ../nbs/13_similarity.ipynb #be81d22b
 def _pair(X, Y, min_n=2, same_dim=False):
     "Validated float64 tensors of two paired spaces."
     out = []
@@ -39,7 +39,7 @@ def _unit_rows(t, name):
     if (n == 0).any(): raise ValueError(f"{name} has rows of zero norm: cosine undefined")
     return t / n[:, None]
 
-# %% ../nbs/13_similarity.ipynb #daf324c5
+# %% ../nbs/13_similarity.ipynb #6e6f0ca5
 def _hsic_unbiased(K, L):
     n = K.shape[0]
     K, L = K.clone(), L.clone(); K.fill_diagonal_(0); L.fill_diagonal_(0)
@@ -47,7 +47,7 @@ def _hsic_unbiased(K, L):
     t = (K * L).sum() + (one @ K @ one) * (one @ L @ one) / ((n - 1) * (n - 2)) - 2 / (n - 2) * (one @ K @ (L @ one))
     return t / (n * (n - 3))
 
-# %% ../nbs/13_similarity.ipynb #59ce7ee4
+# %% ../nbs/13_similarity.ipynb #0c7575ad
 def linear_cka(
     X, # first space, (n, d1)
     Y, # second space, (n, d2)
@@ -63,7 +63,7 @@ def linear_cka(
     if kk <= 0 or ll <= 0: raise ValueError("unbiased self-HSIC is not positive (too few samples or a degenerate space)")
     return (_hsic_unbiased(K, L) / torch.sqrt(kk * ll)).item()
 
-# %% ../nbs/13_similarity.ipynb #9bacd65b
+# %% ../nbs/13_similarity.ipynb #a5d8965f
 def procrustes_distance(
     X, # first space, (n, d1)
     Y, # second space, (n, d2)
@@ -75,7 +75,7 @@ def procrustes_distance(
     nuc = torch.linalg.matrix_norm(X.T @ Y, ord='nuc')
     return float(min(max(1 - nuc.item() ** 2, 0.0), 1.0))   # only rounding can leave [0, 1]
 
-# %% ../nbs/13_similarity.ipynb #a899dcc1
+# %% ../nbs/13_similarity.ipynb #a3d1f7f8
 def knn_jaccard(
     X, # first space, (n, d1)
     Y, # second space, (n, d2)
@@ -107,7 +107,7 @@ def mean_reciprocal_rank(
     rank = 1 + (S > S.diagonal()[:, None]).sum(1)   # ties count in the query's favour
     return (1 / rank.double()).mean().item()
 
-# %% ../nbs/13_similarity.ipynb #272d6c79
+# %% ../nbs/13_similarity.ipynb #8aa66e39
 def mean_cosine(
     X, # relative vectors of one space, (n, k)
     Y, # relative vectors of the other space, same anchors, (n, k)

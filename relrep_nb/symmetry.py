@@ -8,14 +8,14 @@ Docs: https://relrep-nb.github.io/relrep_nb/symmetry.html.md"""
 __all__ = ['random_intertwiner', 'intertwiner_phi', 'Membership', 'intertwiner_membership', 'intertwiner_twin',
            'standard_transforms', 'invariance_deviation']
 
-# %% ../nbs/12_symmetry.ipynb #a01ce33e
+# %% ../nbs/12_symmetry.ipynb #7711f79a
 import copy, math
 from typing import Callable, NamedTuple, Optional, Union
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 
-# %% ../nbs/12_symmetry.ipynb #10b4a8e7
+# %% ../nbs/12_symmetry.ipynb #39b89cfe
 _NAMES = ('identity', 'relu', 'leaky_relu', 'gelu', 'sigmoid', 'tanh')
 _MODULES = {nn.Identity: 'identity', nn.ReLU: 'relu', nn.LeakyReLU: 'leaky_relu', nn.GELU: 'gelu',
             nn.Sigmoid: 'sigmoid', nn.Tanh: 'tanh'}
@@ -40,7 +40,7 @@ def _resolve(activation):
 def _perm(n, g, dtype):
     return torch.eye(n, dtype=dtype)[torch.randperm(n, generator=g)]
 
-# %% ../nbs/12_symmetry.ipynb #dc10ba0c
+# %% ../nbs/12_symmetry.ipynb #aac10260
 def random_intertwiner(
     activation:Union[str, nn.Module], # 'relu', 'leaky_relu', 'gelu', 'sigmoid', 'tanh', 'identity', or the module
     n:int,                            # width of the layer
@@ -60,7 +60,7 @@ def random_intertwiner(
     V = torch.linalg.qr(torch.randn(n, n, generator=generator, dtype=dtype))[0]
     return U * scales @ V
 
-# %% ../nbs/12_symmetry.ipynb #3eb8636a
+# %% ../nbs/12_symmetry.ipynb #30d2bd76
 def intertwiner_phi(
     activation:Union[str, nn.Module], # the activation, as in `random_intertwiner`
     A:Tensor,                         # an element of its intertwiner group, (n, n)
@@ -70,7 +70,7 @@ def intertwiner_phi(
     if not isinstance(A, Tensor) or A.ndim != 2 or A.shape[0] != A.shape[1]: raise ValueError("A must be a square matrix")
     return A.clone()
 
-# %% ../nbs/12_symmetry.ipynb #5e100082
+# %% ../nbs/12_symmetry.ipynb #3d63c2e9
 class Membership(NamedTuple):
     "Result of `intertwiner_membership`."
     member:bool       # residual below tol and B invertible
@@ -101,7 +101,7 @@ def intertwiner_membership(
     cond = torch.linalg.cond(Bt).item()
     return Membership(bool(res < tol and cond < max_cond and torch.linalg.matrix_rank(A) == n), res, Bt.T, cond)
 
-# %% ../nbs/12_symmetry.ipynb #940a4d95
+# %% ../nbs/12_symmetry.ipynb #f4338099
 def intertwiner_twin(
     mlp:nn.Sequential,      # Sequential(Linear(d, n), activation, Linear(n, c))
     A:Optional[Tensor]=None,# element of G_σ, (n, n); a random one if None
@@ -123,7 +123,7 @@ def intertwiner_twin(
         twin[2].weight.copy_((W2.double() @ Bi).to(W2))
     return twin, A
 
-# %% ../nbs/12_symmetry.ipynb #a74f0601
+# %% ../nbs/12_symmetry.ipynb #a26abc37
 def standard_transforms(
     d:int,                                     # feature dimension
     generator:Optional[torch.Generator]=None,  # for reproducible draws
