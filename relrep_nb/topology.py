@@ -6,13 +6,13 @@
 __all__ = ['death_times', 'ClassDeathTimes', 'class_death_times', 'densification_penalty', 'topo_densification_loss',
            'sample_death_times', 'suggest_beta', 'plot_death_times']
 
-# %% ../nbs/20_topology.ipynb #e480da50
+# %% ../nbs/20_topology.ipynb #ec3a7297
 from dataclasses import dataclass
 import numpy as np
 import torch
 import matplotlib.pyplot as plt
 
-# %% ../nbs/20_topology.ipynb #570b27c4
+# %% ../nbs/20_topology.ipynb #c05b727e
 def _squared_distances(x, valid=None, dtype=None):
     "Squared Euclidean distances of each cloud, without gradient, diagonal set to inf: (b, n, d) → (b, n, n)."
     with torch.no_grad():
@@ -21,61 +21,80 @@ def _squared_distances(x, valid=None, dtype=None):
         else:
             w = valid.to(x.dtype)[..., None]
             x = (x - (x*w).sum(1, keepdim=True) / w.sum(1, keepdim=True).clamp_min(1)) * w
-        sq = (x*x).sum(-1)
+        sq = torch.linalg.vector_norm(x, dim=-1).square_()
         dist = torch.baddbmm(sq[:, :, None], x, x.transpose(1, 2), alpha=-2).add_(sq[:, None, :])
         dist.diagonal(dim1=1, dim2=2).fill_(float('inf'))
     return dist
 
-# %% ../nbs/20_topology.ipynb #d4c43654
-def _prim_edges(dist, valid=None):
-    "Edges (parent, child) of a minimum spanning tree of each cloud, in the order Prim adds them: (b, n, n) → 2 × (b, n-1)."
+# %% ../nbs/20_topology.ipynb #2605f980
+def _prim_parents(dist, valid=None):
+    "Parent of every vertex in a minimum spanning tree of each cloud rooted at vertex 0 (edges `(parent[v], v)`, v ≥ 1): (b, n, n) → (b, n)."
     b, n, _ = dist.shape
     inf, dev = float('inf'), dist.device
-    offsets = torch.arange(b, device=dev) * n
+    if n < 2: return torch.zeros(b, n, dtype=torch.long, device=dev)
+    offsets = torch.arange(b, device=dev)[:, None] * n
     penalty = torch.zeros(b, n, dtype=dist.dtype, device=dev)      # inf for vertices in the tree or padding
     if valid is not None: penalty.masked_fill_(~valid, inf)
     penalty[:, 0] = inf                                           # the tree starts at vertex 0
     best = dist[:, 0, :] + penalty                                # distance of each vertex to the tree
-    parent = torch.zeros(b, n, dtype=torch.long, device=dev)
-    rows, flat, smaller, children = torch.empty_like(best), dist.reshape(b*n, n), torch.empty_like(best, dtype=torch.bool), []
+    flat, children = dist.reshape(b*n, n), []
     for _ in range(n - 1):
-        j = best.argmin(1)[:, None]                               # nearest vertex outside the tree
+        j = best.argmin(1, keepdim=True)                          # nearest vertex outside the tree joins it
         children.append(j)
-        penalty.scatter_(1, j, inf); best.scatter_(1, j, inf)
-        torch.add(flat.index_select(0, (j[:, 0] + offsets)), penalty, out=rows)
-        torch.lt(rows, best, out=smaller)
-        torch.where(smaller, rows, best, out=best); torch.where(smaller, j, parent, out=parent)
-    if n < 2: return [torch.zeros(b, 0, dtype=torch.long, device=dev)]*2
+        penalty.scatter_(1, j, inf)
+        torch.minimum(best, flat.index_select(0, (j + offsets).view(-1)), out=best).add_(penalty)
     child = torch.cat(children, 1)
-    return parent.gather(1, child), child
+    # each vertex's parent is its nearest vertex among those that joined before it (what Prim attached it to)
+    rank = torch.full((b, n), n, device=dev).scatter_reduce_(1, child, torch.arange(1, n, device=dev).expand(b, -1), 'amin')
+    rank[:, 0] = 0                                                # steps past a padded cloud's end repeat vertex 0
+    earlier = rank[:, None, :] < rank[:, :, None]                 # earlier[v, u]: u joined before v
+    return torch.where(earlier, dist, inf).argmin(2)
 
-# %% ../nbs/20_topology.ipynb #8f614156
-def _edge_lengths(x, parent, child):
-    "Lengths of the edges (parent, child) of each cloud, differentiable, gradient 0 at zero length: (b, n, d) → (b, n-1)."
-    batch = torch.arange(x.shape[0], device=x.device)[:, None]
-    diff = x[batch, parent] - x[batch, child]
-    sq = (diff*diff).sum(-1)
-    pos = sq > 0
-    return torch.where(pos, torch.where(pos, sq, 1.).sqrt(), 0.)   # the inner where keeps sqrt's gradient finite
+# %% ../nbs/20_topology.ipynb #e869129f
+class _EdgeLengths(torch.autograd.Function):
+    "Lengths ‖x[v] − x[parent[v]]‖ for v ≥ 1 of each cloud, with a hand-written backward (gradient 0 at zero length)."
+    @staticmethod
+    def forward(ctx, x, parent):
+        b, n, d = x.shape
+        idx = (parent[:, 1:] + torch.arange(b, device=x.device)[:, None] * n).reshape(-1)
+        diff = x[:, 1:] - x.reshape(b*n, d).index_select(0, idx).view(b, n-1, d)
+        length = torch.linalg.vector_norm(diff, dim=-1)
+        ctx.save_for_backward(diff, length, idx)
+        return length
 
-# %% ../nbs/20_topology.ipynb #53409827
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, g):
+        diff, length, idx = ctx.saved_tensors
+        b, m, d = diff.shape
+        coef = torch.where(length > 0, g / torch.where(length > 0, length, 1.), 0.)
+        grad_child = diff * coef[..., None]                        # ∂/∂x_v of length v is (x_v − x_parent) / length
+        grad = torch.cat([grad_child.new_zeros(b, 1, d), grad_child], 1)
+        grad.view(b*(m+1), d).index_add_(0, idx, grad_child.view(-1, d), alpha=-1)   # and the opposite on the parent
+        return grad, None
+
+def _edge_lengths(x, parent):
+    "Lengths of the edges (parent[v], v), v ≥ 1, of each cloud, differentiable: (b, n, d) → (b, n-1)."
+    return _EdgeLengths.apply(x, parent)
+
+# %% ../nbs/20_topology.ipynb #1fa8d2e8
 def _check_points(x, name='x'):
     "Raise a clear error unless `x` is a finite floating-point tensor."
     if not isinstance(x, torch.Tensor): raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     if not x.is_floating_point(): raise TypeError(f"{name} must be a floating-point tensor, got {x.dtype}")
-    if not torch.isfinite(x).all(): raise ValueError(f"{name} holds non-finite values (NaN or inf)")
+    if not torch.isfinite(x.sum()) and not torch.isfinite(x).all():   # the exact test only when the sum is not finite
+        raise ValueError(f"{name} holds non-finite values (NaN or inf)")
 
 def _death_times_padded(x, valid=None, choice_dtype=None):
     "Sorted death times of each cloud of `x` (b, n, d), NaN after the `n_valid - 1` real ones: (b, n-1) and its mask."
     b, n, _ = x.shape
-    parent, child = _prim_edges(_squared_distances(x, valid, choice_dtype), valid)
-    lengths = _edge_lengths(x, parent, child)
+    lengths = _edge_lengths(x, _prim_parents(_squared_distances(x, valid, choice_dtype), valid))
     n_valid = torch.full((b,), n, device=x.device) if valid is None else valid.sum(1)
-    mask = torch.arange(n - 1, device=x.device)[None] < (n_valid - 1)[:, None]   # Prim adds the real vertices first
+    mask = torch.arange(n - 1, device=x.device)[None] < (n_valid - 1)[:, None]   # edge v-1 ends at vertex v; real vertices come first
     times = torch.where(mask, lengths, float('inf')).sort(1).values
     return torch.where(mask, times, float('nan')), mask
 
-# %% ../nbs/20_topology.ipynb #67218857
+# %% ../nbs/20_topology.ipynb #9f758a17
 def death_times(x:torch.Tensor, # points, shape (n, d), or a batch of equal-size clouds, shape (b, n, d)
                 choice_dtype:torch.dtype|None=None, # dtype of the distances that choose the tree (default: x's); float64 helps near-duplicates in float32
                ) -> torch.Tensor: # death times, shape (n-1,) or (b, n-1), ascending
@@ -86,7 +105,7 @@ def death_times(x:torch.Tensor, # points, shape (n, d), or a batch of equal-size
     times, _ = _death_times_padded(x[None] if x.ndim == 2 else x, choice_dtype=choice_dtype)
     return times[0] if x.ndim == 2 else times
 
-# %% ../nbs/20_topology.ipynb #4ef7c45e
+# %% ../nbs/20_topology.ipynb #cdbb5b58
 @dataclass
 class ClassDeathTimes:
     "Death times of every class of a batch, padded to a common length."
@@ -98,7 +117,7 @@ class ClassDeathTimes:
 
     def values(self): return self.times[self.mask]
 
-# %% ../nbs/20_topology.ipynb #0f506b77
+# %% ../nbs/20_topology.ipynb #fc5c1813
 def class_death_times(z:torch.Tensor, # batch of points, shape (n, d)
                       y:torch.Tensor, # class labels, shape (n,), integers
                       min_points:int=2, # classes with fewer points are skipped or rejected (see `on_small`)
@@ -124,22 +143,27 @@ def class_death_times(z:torch.Tensor, # batch of points, shape (n, d)
     if not keep.any():
         empty = z[:0, :0]                                         # keeps the graph: a loss of 0 still backpropagates
         return ClassDeathTimes(empty, torch.zeros(0, 0, dtype=torch.bool, device=z.device), classes[:0], counts[:0], n_skipped)
+    c, m = int(keep.sum()), int(counts[keep].max())
+    if n_skipped == 0 and bool((counts == m).all()):               # equal classes (class-grouped batches): no padding
+        grouped = bool((inverse[1:] >= inverse[:-1]).all())
+        padded = (z if grouped else z[torch.argsort(inverse, stable=True)]).reshape(c, m, z.shape[1])
+        times, mask = _death_times_padded(padded, None, choice_dtype)
+        return ClassDeathTimes(times, mask, classes, counts, 0)
     order = torch.argsort(inverse, stable=True)                      # points grouped by class
     starts = torch.cumsum(counts, 0) - counts
     position = torch.arange(len(y), device=z.device) - starts[inverse[order]]
     new_index = torch.cumsum(keep, 0) - 1                            # index among the kept classes
     sel = keep[inverse[order]]
     rows, cols, pts = new_index[inverse[order]][sel], position[sel], order[sel]
-    c, m = int(keep.sum()), int(counts[keep].max())
     padded = z.new_zeros(c, m, z.shape[1]).index_put((rows, cols), z[pts])
     valid = torch.zeros(c, m, dtype=torch.bool, device=z.device).index_put((rows, cols), torch.ones_like(rows, dtype=torch.bool))
     times, mask = _death_times_padded(padded, valid, choice_dtype)
     return ClassDeathTimes(times, mask, classes[keep], counts[keep], n_skipped)
 
-# %% ../nbs/20_topology.ipynb #35e35467
+# %% ../nbs/20_topology.ipynb #ae2eaf66
 _PENALTIES = dict(abs=lambda u: u.abs(), squared=lambda u: u*u, relu=torch.relu)
 
-# %% ../nbs/20_topology.ipynb #496c588d
+# %% ../nbs/20_topology.ipynb #0809421a
 def densification_penalty(cdt:ClassDeathTimes, # death times of the classes of a batch (`class_death_times`)
                           beta:float, # target scale β of the death times
                           variant:str='abs', # 'abs' |d-β|, 'squared' (d-β)², 'relu' max(d-β, 0)
@@ -153,7 +177,7 @@ def densification_penalty(cdt:ClassDeathTimes, # death times of the classes of a
     if per_class.numel() == 0: return cdt.times.sum()                  # no class to densify: 0
     return per_class.sum() if reduction == 'sum' else per_class.mean()
 
-# %% ../nbs/20_topology.ipynb #0ad452a0
+# %% ../nbs/20_topology.ipynb #1bbe5c1c
 def topo_densification_loss(z:torch.Tensor, # batch of points (latents or relative vectors), shape (n, d)
                             y:torch.Tensor, # class labels, shape (n,)
                             beta:float, # target scale β of the death times
@@ -165,7 +189,7 @@ def topo_densification_loss(z:torch.Tensor, # batch of points (latents or relati
     "Hofer et al.'s topological densification loss $L_\\beta$ of a labelled batch."
     return densification_penalty(class_death_times(z, y, min_points, on_small), beta, variant, reduction)
 
-# %% ../nbs/20_topology.ipynb #3da72abc
+# %% ../nbs/20_topology.ipynb #2d1cdbda
 def sample_death_times(z:torch.Tensor, # points, shape (n, d)
                        y:torch.Tensor, # class labels, shape (n,)
                        size:int=16, # points per cloud (the number of samples per class in a training batch)
@@ -188,7 +212,7 @@ def sample_death_times(z:torch.Tensor, # points, shape (n, d)
     with torch.no_grad(): times = death_times(z.detach()[torch.cat(clouds).to(z.device)])
     return {c: t for c, t in zip(labels, times.split(n_clouds))}
 
-# %% ../nbs/20_topology.ipynb #23ac5ada
+# %% ../nbs/20_topology.ipynb #c64102e3
 def suggest_beta(z:torch.Tensor, # points, shape (n, d)
                  y:torch.Tensor, # class labels, shape (n,)
                  size:int=16, # points per cloud
@@ -200,7 +224,7 @@ def suggest_beta(z:torch.Tensor, # points, shape (n, d)
     times = torch.cat([t.flatten() for t in sample_death_times(z, y, size, n_clouds, seed).values()])
     return float(torch.quantile(times.double().cpu(), q))
 
-# %% ../nbs/20_topology.ipynb #77d4ee85
+# %% ../nbs/20_topology.ipynb #3129d8eb
 def plot_death_times(groups:dict, # name → death times (tensor or array, any shape; NaN entries are ignored)
                      beta:float|None=None, # marks β with a vertical line when given
                      ax=None, # matplotlib axis; a new figure when None
