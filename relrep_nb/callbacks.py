@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['AnchorRefreshCallback', 'cyclic_lambda', 'DensificationCallback', 'DeathTimeRecorder', 'collect_death_times']
 
-# %% ../nbs/21_callbacks.ipynb #e07f9b3a
+# %% ../nbs/21_callbacks.ipynb #f37feb9b
 import numpy as np
 import torch
 from fastai.callback.core import Callback, CancelFitException
 from fastai.learner import ValueMetric
 from .topology import class_death_times, densification_penalty, sample_death_times
 
-# %% ../nbs/21_callbacks.ipynb #e94b3548
+# %% ../nbs/21_callbacks.ipynb #1c54758f
 class AnchorRefreshCallback(Callback):
     "Re-encode the model's anchors without gradient every `every` training batches and at the start of validation."
     order = -5                           # before the densification callback and the metrics
@@ -40,7 +40,7 @@ class AnchorRefreshCallback(Callback):
         if self.training and self.learn.train_iter % self.every == 0: self.refresh()
     def before_validate(self): self.refresh()
 
-# %% ../nbs/21_callbacks.ipynb #22f7cf65
+# %% ../nbs/21_callbacks.ipynb #abf47e22
 def cyclic_lambda(pct:float, # fraction of training done, in [0, 1]
                   lam:float=0.02, # the λ reached at the end of each ramp
                   n_cycles:int=4, # number of cycles over the whole training
@@ -50,7 +50,7 @@ def cyclic_lambda(pct:float, # fraction of training done, in [0, 1]
     u = (pct * n_cycles) % 1.0
     return lam * min(1.0, u / ramp) if ramp > 0 else lam
 
-# %% ../nbs/21_callbacks.ipynb #1377dfba
+# %% ../nbs/21_callbacks.ipynb #5a8b133a
 class DensificationCallback(Callback):
     "Add λ(t)·(w_pre·L_pre + w_post·L_post), topological densification of latents and relative vectors, to the training loss."
     order = 0
@@ -124,7 +124,7 @@ class DensificationCallback(Callback):
         self.history.append(rec)
         for n in self._names: self._epoch[n].append(rec.get(n, float('nan')))
 
-# %% ../nbs/21_callbacks.ipynb #9936fbd5
+# %% ../nbs/21_callbacks.ipynb #184751b6
 class DeathTimeRecorder(Callback):
     "Collect death times of same-class clouds of validation latents (pre) and relative vectors (post) at each validation."
     order = 60
@@ -152,7 +152,7 @@ class DeathTimeRecorder(Callback):
         if self._r: rec['post'] = sample_death_times(torch.cat(self._r), y, self.size, self.n_clouds, self.seed)
         self.records.append(rec)
 
-# %% ../nbs/21_callbacks.ipynb #dda3f7d5
+# %% ../nbs/21_callbacks.ipynb #425a3d7d
 def collect_death_times(learn, # a fastai `Learner` whose model follows the protocol
                         ds_idx:int=1, # dataset of `learn.dls`: 0 training (in order), 1 validation
                         size:int=16, # samples per cloud

@@ -24,7 +24,7 @@ if [ "$s1" == "$s2" ]; then ok "nbdev-clean leaves the tree unchanged"; else bad
 took
 
 step "docs tools: unit tests"
-if python -m pytest -q tools/test_tools.py; then ok "tools tests"; else bad "tools tests"; fi
+if python -m pytest -q tools/test_*.py; then ok "tools tests"; else bad "tools tests"; fi
 took
 
 step "notebooks: nbdev-test on 2 workers"
