@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['SNIPPET_BIN_EDGES', 'SNIPPET_CLASSES', 'SNIPPET_COLUMNS', 'AMAZON_REVIEWS_MULTI', 'ClassGroupedSampler',
            'ClassGroupedDL', 'rating_to_label', 'load_amazon_snippets', 'ReviewSplit', 'split_by_review',
-           'import_optional', 'check_text_dataset', 'load_amazon_reviews_multi']
+           'import_optional', 'check_text_dataset', 'load_amazon_reviews_multi', 'DistributedClassGroupedSampler']
 
 # %% ../nbs/30_data.ipynb #b7e2cd8b
 import csv
@@ -278,3 +278,26 @@ def load_amazon_reviews_multi(
         if split in source: out[split] = source[split]
     for split, ds in out.items(): check_text_dataset(ds, n_classes, name=f"{lang}/{split}")
     return out
+
+# %% ../nbs/30_data.ipynb #04b79410
+class DistributedClassGroupedSampler:
+    "Process `rank`'s share of a `ClassGroupedSampler`: whole batches `rank`, `rank + world_size`, … of each epoch."
+    def __init__(self,
+                 sampler:ClassGroupedSampler, # the single-process sampler (same seed on every process)
+                 rank:int, # this process, 0 ≤ rank < world_size
+                 world_size:int, # number of processes
+                ):
+        if not isinstance(sampler, ClassGroupedSampler):
+            raise TypeError(f"sampler must be a ClassGroupedSampler, got {type(sampler).__name__}")
+        if int(world_size) < 1: raise ValueError(f"world_size must be at least 1, got {world_size}")
+        if not 0 <= int(rank) < int(world_size): raise ValueError(f"rank must be in 0..{int(world_size)-1}, got {rank}")
+        if len(sampler) < int(world_size):
+            raise ValueError(f"{len(sampler)} batches per epoch cannot be shared by {world_size} processes")
+        self.sampler, self.rank, self.world_size = sampler, int(rank), int(world_size)
+
+    def __len__(self): return len(self.sampler) // self.world_size
+
+    def __iter__(self):
+        keep = len(self) * self.world_size
+        for i, b in enumerate(self.sampler):          # the whole epoch is drawn on every process
+            if i < keep and i % self.world_size == self.rank: yield b
