@@ -237,7 +237,7 @@ class RelativeClassifier(nn.Module):
         top:nn.Module, # inputs → latents (n, d); `nn.Identity()` for a frozen encoder
         n_classes:int, # number of classes of the head
         mode:str='robust', # 'absolute' (head reads z), 'vanilla' (plain cosines) or 'robust' (standardised cosines)
-        anchor_inputs:Tensor|None=None, # the anchors as inputs of the top, (k, ...); needed unless absolute
+        anchor_inputs:Tensor|list|None=None, # the anchors as inputs of the top: a tensor (k, ...) or k texts; needed unless absolute
         anchor_ids=None, # identifiers of the anchor items, checked by `stitch`
         d_latent:int|None=None, # latent size; inferred from the anchors when omitted
         momentum:float=0.1, # of the running statistics (robust)
@@ -249,8 +249,10 @@ class RelativeClassifier(nn.Module):
         if mode != 'absolute' and anchor_inputs is None: raise ValueError(f"a {mode} model needs anchor_inputs")
         self.top, self.mode, self.anchor_chunk = top, mode, anchor_chunk
         self.anchor_ids = None if anchor_ids is None else [str(o) for o in anchor_ids]
-        if anchor_inputs is not None: self.register_buffer('anchor_inputs', anchor_inputs)
-        else: self.anchor_inputs = None
+        if isinstance(anchor_inputs, Tensor): self.register_buffer('anchor_inputs', anchor_inputs)    # moves with the model
+        elif anchor_inputs is None or isinstance(anchor_inputs, (list, tuple)):                        # texts: a plain attribute
+            self.anchor_inputs = None if anchor_inputs is None else check_texts(anchor_inputs)
+        else: raise TypeError(f"anchor_inputs must be a tensor or a list of texts, got {type(anchor_inputs).__name__}")
         if d_latent is None:
             if anchor_inputs is None: raise ValueError("give d_latent (or anchor_inputs to infer it)")
             with torch.no_grad(): d_latent = self._encode_anchors().shape[1]

@@ -8,6 +8,7 @@ Docs: https://relrep-nb.github.io/relrep_nb/stitching.html.md"""
 from __future__ import annotations
 import hashlib, json, math, time
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -15,24 +16,27 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 from fastai.callback.progress import ProgressCallback   # registers Learner.no_bar
+from fastai.callback.schedule import ParamScheduler
+from fastai.callback.training import GradientClip
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from fastai.learner import Learner
 from fastai.metrics import accuracy
 from fastai.optimizer import Adam
-from fastai.torch_core import set_seed
+from fastai.torch_core import default_device, set_seed, trainable_params
 from fastprogress.fastprogress import progress_bar
 from sklearn.metrics import accuracy_score, f1_score
 from .callbacks import AnchorRefreshCallback, DensificationCallback
-from .data import load_amazon_snippets, split_by_review
-from .models import RelativeClassifier, embed_cached, load_encoder, mlp_top, stitch
+from .data import AMAZON_REVIEWS_MULTI, load_amazon_snippets, split_by_review
+from .models import RelativeClassifier, TransformerEncoder, embed_cached, load_encoder, mlp_top, stitch
+from .paper import finetune_splitter, layerwise_lrs, paper_seed_data, warmup_cosine
 from .topology import suggest_beta
 
 # %% auto #0
-__all__ = ['METRICS', 'VARIANTS', 'VARIANT_TITLES', 'PAPER_TABLE', 'PROTOCOLS', 'PRESETS', 'classification_metrics',
+__all__ = ['METRICS', 'VARIANTS', 'VARIANT_TITLES', 'PAPER_TABLE', 'PROTOCOLS', 'DATA_KINDS', 'PRESETS', 'classification_metrics',
            'config_digest', 'ResultsStore', 'summarise', 'stitching_table', 'stitching_ratios', 'Preset', 'SeedData',
-           'offline_embeddings', 'seed_data', 'variant_mode', 'build_model', 'train_model', 'predict', 'paired_beta',
-           'stitched_scores', 'run_grid']
+           'offline_embeddings', 'seed_data', 'grid_data', 'variant_mode', 'finetune_encoder', 'build_model',
+           'train_model', 'predict', 'model_latents', 'paired_beta', 'stitched_scores', 'run_grid']
 
 # %% ../nbs/32_stitching.ipynb #a8df8016
 METRICS = ('acc', 'f1', 'mae')
@@ -158,17 +162,18 @@ def stitching_ratios(
         [v for v in VARIANTS if v in set(s.index.get_level_values(0))]]
 
 # %% ../nbs/32_stitching.ipynb #e4faa9d2
-PROTOCOLS = ('top', 'frozen')
+PROTOCOLS = ('top', 'frozen', 'finetune')
+DATA_KINDS = ('snippets', 'reviews_multi')
 
 @dataclass
 class Preset:
     "The settings of a stitching grid that are shared by all its runs."
     name:str = 'offline' # preset name
-    encoders:dict = field(default_factory=lambda: dict(en='minilm', fr='spacy-fr')) # language → encoder (`load_encoder`)
+    encoders:dict = field(default_factory=lambda: dict(en='minilm', fr='spacy-fr')) # language → encoder: `load_encoder` name (snippets) or `transformers` hub id / folder (finetune)
     n_anchors:int = 768 # parallel anchors, drawn from the training reviews
     test_frac:float = 0.2 # share of snippets (whole reviews) in the test set
     epochs:int = 12 # training epochs (last epoch kept, no model selection)
-    lr:float = 1e-3 # learning rate of AdamW
+    lr:float = 1e-3 # learning rate of AdamW (finetune: of the head)
     bs:int = 64 # batch size
     wd:float = 0.01 # decoupled weight decay
     top_hidden:int = 256 # hidden width of the trainable top
@@ -180,10 +185,35 @@ class Preset:
     w_post:float = 0.9 # weight of the post-relative densification term
     beta_quantile:float = 0.5 # β = this quantile of same-class death times of the robust models (paired over languages)
     cloud_size:int = 16 # points per same-class cloud for β and the death-time figure
+    data:str = 'snippets' # 'snippets' (shipped snippets, split by review per seed) or 'reviews_multi' (MARC through `datasets`)
+    protocols:tuple = ('top', 'frozen') # the grid's protocols unless `run_grid` is given others
+    data_source:str = AMAZON_REVIEWS_MULTI # (reviews_multi) hub id of the data set, or a local `save_to_disk` folder
+    train_frac:float = 0.01 # (reviews_multi) share of each language's train split kept
+    data_seed:int = 42 # (reviews_multi) seed of that subsample and of the anchor draw
+    anchor_lang:str = 'en' # (reviews_multi) the anchors are training reviews of this language
+    anchor_per_class:int = 200 # (reviews_multi) anchor candidates drawn per class before the `n_anchors`
+    translators:dict = field(default_factory=dict) # (reviews_multi) language → translation model from `anchor_lang` (hub id or folder)
+    translate_bs:int = 32 # (reviews_multi) texts per translation batch
+    pooling:str = 'cls' # (finetune) pooling of the transformer's last layer: 'cls' or 'mean'
+    max_length:int = 512 # (finetune) tokens kept per text (and per translated anchor)
+    lr_encoder:float = 3.5e-5 # (finetune) learning rate of the top transformer block
+    layer_decay:float = 0.9 # (finetune) learning-rate factor per block downwards
+    schedule:str = 'constant' # learning rate: 'constant' or 'warmup_cosine' (linear warm-up, cosine to 0)
+    warmup:float = 0.1 # share of the optimiser steps spent warming up ('warmup_cosine')
+    grad_clip:float = 0. # maximal gradient norm; 0: no clipping
+    sqr_mom:float = 0.99 # Adam's β₂ (fastai's default; torch's AdamW uses 0.999)
+    eps:float = 1e-5 # Adam's ε (fastai's default; torch's AdamW uses 1e-8)
+    eval_bs:int = 1024 # inputs per forward pass when predicting or encoding anchors
 
     def config(self)->dict: return asdict(self)
 
-PRESETS = {'offline': Preset()}
+PRESETS = {
+    'offline': Preset(),
+    'paper': Preset(name='paper', data='reviews_multi', protocols=('finetune',),
+                    encoders=dict(en='roberta-base', fr='ClassCat/roberta-base-french'),
+                    translators=dict(fr='Helsinki-NLP/opus-mt-en-fr'), epochs=40, lr=2e-4, bs=32, eval_bs=64,
+                    schedule='warmup_cosine', warmup=0.1, grad_clip=1.0, sqr_mom=0.999, eps=1e-8),
+}
 
 # %% ../nbs/32_stitching.ipynb #27cb213e
 @dataclass
@@ -195,6 +225,14 @@ class SeedData:
     split:object # the `ReviewSplit` of this seed
 
     def train(self, lang): return getattr(self.split, f'train_{lang}')
+    def _rows(self, lang, part):
+        if part not in ('train', 'valid', 'test'): raise ValueError(f"part must be 'train', 'valid' or 'test', got {part!r}")
+        return self.train(lang) if part == 'train' else self.split.test     # no model selection: 'valid' is the test set, shown only
+    def inputs(self, lang, part): return self.embeddings[lang][self._rows(lang, part)]
+    def targets(self, lang, part): return self.labels[self._rows(lang, part)]
+    def anchor_inputs(self, lang): return self.embeddings[lang][self.split.anchors]
+    @property
+    def anchor_ids(self): return self.ids[self.split.anchors]
 
 def offline_embeddings(
     preset:Preset, # which encoders
@@ -213,133 +251,205 @@ def seed_data(preset:Preset, snippets:pd.DataFrame, embeddings:dict, seed:int)->
     split = split_by_review(snippets.review.to_numpy(), test_frac=preset.test_frac, n_anchors=preset.n_anchors, seed=seed)
     return SeedData(embeddings, torch.tensor(snippets.label.to_numpy()), snippets.id.to_numpy(), split)
 
+def grid_data(
+    preset:Preset, # its `data` field decides: 'snippets' or 'reviews_multi'
+    cache_dir=None, # embedding / translation cache
+    progress:bool=True, # progress bars while encoding or translating (only the first time)
+): # a function seed → the data of that seed (`SeedData` or `TextSeedData`)
+    "The data of the grid's seeds: per-seed splits of the embedded snippets, or the paper's fixed splits of texts."
+    if preset.data == 'snippets':
+        snippets, emb = offline_embeddings(preset, cache_dir=cache_dir, progress=progress)
+        return lambda seed: seed_data(preset, snippets, emb, seed)
+    if preset.data == 'reviews_multi':
+        data = paper_seed_data(preset, cache_dir=cache_dir, progress=progress)
+        return lambda seed: data
+    raise ValueError(f"unknown data {preset.data!r}: choose from {DATA_KINDS}")
+
 # %% ../nbs/32_stitching.ipynb #f85d7a75
 def variant_mode(variant:str)->str:
     "The `RelativeClassifier` mode of a variant."
     if variant not in VARIANTS: raise ValueError(f"unknown variant {variant!r}: choose from {VARIANTS}")
     return 'robust' if variant.startswith('robust') else variant
 
+def finetune_encoder(preset:Preset, lang:str)->TransformerEncoder:
+    "A fresh pretrained copy of `lang`'s transformer, to be fine-tuned (the `'finetune'` protocol)."
+    if lang not in preset.encoders: raise ValueError(f"no encoder for language {lang!r} in the preset ({sorted(preset.encoders)})")
+    return TransformerEncoder(preset.encoders[lang], pooling=preset.pooling, max_length=preset.max_length)
+
 def build_model(
     preset:Preset, protocol:str, variant:str, # which model
-    d_in:int, # size of the frozen embeddings
-    anchor_inputs:Tensor, # frozen embeddings of the anchors, (k, d_in)
+    d_in:int|None, # size of the frozen embeddings (unused by 'finetune')
+    anchor_inputs, # the anchors as inputs of the top: frozen embeddings (k, d_in), or k texts ('finetune')
     anchor_ids=None, # ids of the anchor items (checked when stitching)
     n_classes:int=5,
+    top:nn.Module|None=None, # 'finetune': the transformer to fine-tune (`finetune_encoder`)
 )->RelativeClassifier:
-    "The model of one run: trainable top (or none, frozen protocol), relative projection or not, linear head."
+    "The model of one run: trainable top (or none, frozen protocol; the transformer, finetune), relative projection or not, linear head."
     if protocol not in PROTOCOLS: raise ValueError(f"unknown protocol {protocol!r}: choose from {PROTOCOLS}")
     mode = variant_mode(variant)
-    top = mlp_top(d_in, preset.top_hidden, preset.top_out) if protocol == 'top' else nn.Identity()
+    if protocol == 'finetune':
+        if top is None: raise ValueError("the 'finetune' protocol needs top=, the transformer to fine-tune")
+        d_latent = top.dim
+    elif top is not None: raise ValueError(f"top= is only for the 'finetune' protocol, not {protocol!r}")
+    else:
+        top = mlp_top(d_in, preset.top_hidden, preset.top_out) if protocol == 'top' else nn.Identity()
+        d_latent = preset.top_out if protocol == 'top' else d_in
     return RelativeClassifier(top, n_classes, mode, None if mode == 'absolute' else anchor_inputs, anchor_ids,
-                              d_latent=preset.top_out if protocol == 'top' else d_in, momentum=preset.momentum)
+                              d_latent=d_latent, momentum=preset.momentum, anchor_chunk=preset.eval_bs)
+
+def _new_model(preset, protocol, variant, lang, data):
+    x = data.anchor_inputs(lang)
+    if protocol == 'finetune': return build_model(preset, protocol, variant, None, x, data.anchor_ids, top=finetune_encoder(preset, lang))
+    return build_model(preset, protocol, variant, x.shape[1], x, data.anchor_ids)
 
 def _dl(x, y, bs, shuffle): return DataLoader(list(zip(x, y)), bs=bs, shuffle=shuffle, drop_last=shuffle)
 
 def train_model(
     preset:Preset, protocol:str, variant:str, lang:str, # which model
-    data:SeedData, # the seed's data
+    data, # the seed's data (`SeedData` or `TextSeedData`)
     seed:int, # seed of initialisation and batches
     beta:tuple|None=None, # (β_pre, β_post) for `robust_topo`
     show:bool=False, # fastai's progress bar and per-epoch table
+    cbs:list|None=None, # further fastai callbacks (e.g. probes)
 )->tuple: # (trained model in eval mode, the fastai `Learner`)
     "Train the model of one (protocol, variant, language, seed) run with fastai."
-    x, s = data.embeddings[lang], data.split
-    tr = data.train(lang)
-    cbs = []
-    if variant_mode(variant) != 'absolute': cbs.append(AnchorRefreshCallback(every=preset.anchor_refresh))
+    if preset.schedule not in ('constant', 'warmup_cosine'):
+        raise ValueError(f"unknown schedule {preset.schedule!r}: choose 'constant' or 'warmup_cosine'")
+    callbacks = []
+    if variant_mode(variant) != 'absolute': callbacks.append(AnchorRefreshCallback(every=preset.anchor_refresh))
     if variant == 'robust_topo':
         if beta is None: raise ValueError("robust_topo needs beta=(beta_pre, beta_post)")
-        w_pre = preset.w_pre if protocol == 'top' else 0.   # frozen latents have no parameters to densify
-        cbs.append(DensificationCallback(beta_pre=beta[0], beta_post=beta[1], w_pre=w_pre, w_post=preset.w_post, lam=preset.lam))
+        w_pre = 0. if protocol == 'frozen' else preset.w_pre   # frozen latents have no parameters to densify
+        callbacks.append(DensificationCallback(beta_pre=beta[0], beta_post=beta[1], w_pre=w_pre, w_post=preset.w_post, lam=preset.lam))
+    if preset.grad_clip: callbacks.append(GradientClip(max_norm=preset.grad_clip))
+    callbacks += list(cbs or [])
     set_seed(seed, reproducible=True)
-    model = build_model(preset, protocol, variant, x.shape[1], x[s.anchors], data.ids[s.anchors])
-    dls = DataLoaders(_dl(x[tr], data.labels[tr], preset.bs, True), _dl(x[s.test], data.labels[s.test], 256, False))
-    learn = Learner(dls, model, loss_func=nn.CrossEntropyLoss(), opt_func=Adam, metrics=accuracy, cbs=cbs)
-    if show: learn.fit(preset.epochs, preset.lr, wd=preset.wd)
+    model = _new_model(preset, protocol, variant, lang, data)
+    dls = DataLoaders(_dl(data.inputs(lang, 'train'), data.targets(lang, 'train'), preset.bs, True),
+                      _dl(data.inputs(lang, 'valid'), data.targets(lang, 'valid'), min(256, preset.eval_bs), False),
+                      device=default_device())
+    finetune = protocol == 'finetune'
+    learn = Learner(dls, model, loss_func=nn.CrossEntropyLoss(), opt_func=partial(Adam, sqr_mom=preset.sqr_mom, eps=preset.eps),
+                    metrics=accuracy, cbs=callbacks, splitter=finetune_splitter if finetune else trainable_params)
+    lr = layerwise_lrs(len(finetune_splitter(model)) - 2, preset.lr_encoder, preset.layer_decay, preset.lr) if finetune else preset.lr
+    sched = [ParamScheduler({'lr': warmup_cosine(lr, preset.warmup)})] if preset.schedule == 'warmup_cosine' else []
+    if show: learn.fit(preset.epochs, lr, wd=preset.wd, cbs=sched)
     else:
-        with learn.no_bar(), learn.no_logging(): learn.fit(preset.epochs, preset.lr, wd=preset.wd)
+        with learn.no_bar(), learn.no_logging(): learn.fit(preset.epochs, lr, wd=preset.wd, cbs=sched)
     return model.eval(), learn
 
+def _device(model): return next(model.parameters()).device
+
 @torch.no_grad()
-def predict(model, x:Tensor, bs:int=1024)->Tensor:
+def predict(
+    model, # a model in the callbacks' protocol
+    x, # inputs: a tensor (n, ...) or n texts
+    bs:int=1024, # inputs per forward pass
+)->Tensor: # predicted classes, on the CPU, (n,)
     "Predicted classes of `x` (the model in eval mode)."
     model.eval()
-    return torch.cat([model(x[i:i+bs]).argmax(1) for i in range(0, len(x), bs)])
+    dev = _device(model)
+    return torch.cat([model(x[i:i+bs].to(dev) if isinstance(x, Tensor) else x[i:i+bs]).argmax(1).cpu() for i in range(0, len(x), bs)])
 
 # %% ../nbs/32_stitching.ipynb #7c5768b4
 def _run_key(protocol, variant, lang, seed): return dict(protocol=protocol, variant=variant, lang=lang, seed=int(seed))
 
 def _load_model(store, preset, data, protocol, variant, lang, seed):
-    x, s = data.embeddings[lang], data.split
-    m = build_model(preset, protocol, variant, x.shape[1], x[s.anchors], data.ids[s.anchors])
-    m.load_state_dict(torch.load(store.run_dir(**_run_key(protocol, variant, lang, seed))/'model.pt', weights_only=True))
-    return m.eval()
+    m = _new_model(preset, protocol, variant, lang, data)
+    m.load_state_dict(torch.load(store.run_dir(**_run_key(protocol, variant, lang, seed))/'model.pt', weights_only=True, map_location='cpu'))
+    return m.eval()   # on the CPU; `run_grid` moves it to the GPU when there is one
 
-def paired_beta(models:dict, data:SeedData, preset:Preset)->tuple:
+@torch.no_grad()
+def model_latents(
+    model, # a model in the callbacks' protocol (e.g. a `RelativeClassifier`), in eval mode afterwards
+    x, # inputs: a tensor (n, ...) or n texts
+    bs:int=64, # texts per forward pass (a tensor goes in one pass)
+)->tuple: # (latents (n, d), relative vectors (n, k) or None), on the CPU
+    "The latents and relative vectors of all of `x`: a tensor in one pass, texts in batches of `bs`."
+    model.eval()
+    chunks = [x.to(_device(model))] if isinstance(x, Tensor) else [x[i:i+bs] for i in range(0, len(x), bs)]
+    zs, rs = [], []
+    for c in chunks:
+        model(c); zs.append(model.latent.cpu()); rs.append(None if model.relative is None else model.relative.cpu())
+    return torch.cat(zs), (None if rs[0] is None else torch.cat(rs))
+
+def paired_beta(models:dict, data, preset:Preset)->tuple:
     "(β_pre, β_post): the preset's quantile of same-class death times of each language's model, averaged over languages."
     pre, post = [], []
     for lang, m in models.items():
-        tr = data.train(lang)
-        with torch.no_grad(): m.eval()(data.embeddings[lang][tr])
-        y = data.labels[tr]
-        pre.append(suggest_beta(m.latent, y, preset.cloud_size, preset.beta_quantile))
-        post.append(suggest_beta(m.relative, y, preset.cloud_size, preset.beta_quantile))
+        z, r = model_latents(m, data.inputs(lang, 'train'), preset.eval_bs)
+        y = data.targets(lang, 'train')
+        pre.append(suggest_beta(z, y, preset.cloud_size, preset.beta_quantile))
+        post.append(suggest_beta(r, y, preset.cloud_size, preset.beta_quantile))
     return float(np.mean(pre)), float(np.mean(post))
 
-def stitched_scores(models:dict, data:SeedData)->list:
-    "Scores of every (decoder, encoder) pair of `models` (language → model) on the test reviews."
-    rows, test = [], data.split.test
+def stitched_scores(
+    models:dict, # language → trained model
+    data, # the seed's data
+    bs:int=1024, # inputs per forward pass
+)->list:
+    "Scores of every (decoder, encoder) pair of `models` on the test set of the encoder's language, against its own labels."
+    rows = []
     for dec in models:
         for enc in models:
             try: m = stitch(models[enc], models[dec])
             except ValueError as e:
                 if 'equal latent sizes' not in str(e): raise
                 rows.append(dict(decoder=dec, encoder=enc, acc=float('nan'), f1=float('nan'), mae=float('nan'), note=str(e))); continue
-            rows.append(dict(decoder=dec, encoder=enc, **classification_metrics(data.labels[test], predict(m, data.embeddings[enc][test]))))
+            rows.append(dict(decoder=dec, encoder=enc, **classification_metrics(data.targets(enc, 'test'), predict(m, data.inputs(enc, 'test'), bs))))
     return rows
 
 # %% ../nbs/32_stitching.ipynb #4c8e934a
+def _check_protocols(preset, protocols):
+    if preset.data not in DATA_KINDS: raise ValueError(f"unknown data {preset.data!r}: choose from {DATA_KINDS}")
+    for p in protocols:
+        if p not in PROTOCOLS: raise ValueError(f"unknown protocol {p!r}: choose from {PROTOCOLS}")
+    if preset.data == 'snippets' and 'finetune' in protocols:
+        raise ValueError("the 'finetune' protocol reads texts: it needs a preset with data='reviews_multi' (e.g. PRESETS['paper'])")
+    if preset.data == 'reviews_multi' and set(protocols) - {'finetune'}:
+        raise ValueError(f"a preset with data='reviews_multi' runs only the 'finetune' protocol, got {tuple(protocols)}")
+
 def run_grid(
     out, # results folder (created; reused to resume)
     preset:Preset|None=None, # default `Preset()` (offline)
     variants=VARIANTS, # which variants
     seeds=(0, 1, 2, 3, 4), # which seeds
-    protocols=PROTOCOLS, # which protocols
-    cache_dir=None, # embedding cache
+    protocols=None, # which protocols; default the preset's
+    cache_dir=None, # embedding (and translation) cache
     progress:bool=True, # a progress bar over the runs
     log=print, # where to write one line per finished run
 )->pd.DataFrame: # one row per (protocol, variant, seed, decoder, encoder) with acc, f1, mae
     "Train what is missing of the grid, score all stitched pairs, and return the scores."
     preset = preset or Preset()
     for v in variants: variant_mode(v)
-    for p in protocols:
-        if p not in PROTOCOLS: raise ValueError(f"unknown protocol {p!r}: choose from {PROTOCOLS}")
+    protocols = tuple(preset.protocols if protocols is None else protocols)
+    _check_protocols(preset, protocols)
     seeds = [int(s) for s in seeds]
     if not seeds: raise ValueError("no seeds given")
     store = ResultsStore(out, preset.config())
-    snippets, emb = offline_embeddings(preset, cache_dir=cache_dir, progress=progress)
+    data_of = grid_data(preset, cache_dir=cache_dir, progress=progress)
     langs = list(preset.encoders)
     needed = list(variants) + (['robust'] if 'robust_topo' in variants and 'robust' not in variants else [])
     needed = sorted(set(needed), key=VARIANTS.index)
     skip = {('frozen', 'robust_topo')}   # frozen: nothing trainable before the head, densification has nothing to act on
     jobs = [(p, v, l, s) for s in seeds for p in protocols for v in needed for l in langs if (p, v) not in skip]
-    bar = progress_bar(jobs, display=progress, leave=False)
+    bar = progress_bar(jobs, leave=False) if progress else jobs   # fastprogress prints a stray bar even when display=False
     rows, data = [], {}
     for p, v, l, s in bar:
-        if s not in data: data[s] = seed_data(preset, snippets, emb, s)
+        if s not in data: data[s] = data_of(s)
         key = _run_key(p, v, l, s)
         if store.has(**key): continue
         t0 = time.perf_counter()
         beta = None
         if v == 'robust_topo':
-            beta = paired_beta({ll: _load_model(store, preset, data[s], p, 'robust', ll, s) for ll in langs}, data[s], preset)
+            beta = paired_beta({ll: _load_model(store, preset, data[s], p, 'robust', ll, s).to(default_device()) for ll in langs}, data[s], preset)
         model, _ = train_model(preset, p, v, l, data[s], s, beta=beta)
         d = store.run_dir(**key); d.mkdir(parents=True, exist_ok=True)
         torch.save(model.state_dict(), d/'model.pt')
-        test = data[s].split.test
-        native = classification_metrics(data[s].labels[test], predict(model, emb[l][test]))
-        store.save(dict(native=native, beta=beta, seconds=time.perf_counter() - t0, n_train=len(data[s].train(l))), **key)
+        native = classification_metrics(data[s].targets(l, 'test'), predict(model, data[s].inputs(l, 'test'), preset.eval_bs))
+        store.save(dict(native=native, beta=beta, seconds=time.perf_counter() - t0, n_train=len(data[s].inputs(l, 'train'))), **key)
         log(f"trained {p}/{v}/{l}/seed {s}: native acc {native['acc']:.1f} ({time.perf_counter() - t0:.1f} s)")
+        del model
     for s in seeds:
         for p in protocols:
             for v in variants:
@@ -348,9 +458,11 @@ def run_grid(
                 f = store.path/'pairs'/('__'.join(f'{k}={key[k]}' for k in sorted(key)) + '.json')
                 if f.exists(): pairs = json.loads(f.read_text())
                 else:
-                    models = {l: _load_model(store, preset, data[s], p, v, l, s) for l in langs}
-                    pairs = stitched_scores(models, data[s])
+                    if s not in data: data[s] = data_of(s)
+                    models = {l: _load_model(store, preset, data[s], p, v, l, s).to(default_device()) for l in langs}
+                    pairs = stitched_scores(models, data[s], preset.eval_bs)
                     f.parent.mkdir(exist_ok=True); f.write_text(json.dumps(pairs, indent=1))
+                    del models
                 rows += [dict(protocol=p, variant=v, seed=s, **r) for r in pairs]
     return pd.DataFrame(rows)
 
