@@ -133,6 +133,7 @@ def _cell(sub, metric):
     r = sub[sub.metric == metric]
     if r.empty: return '–'
     m, s = r['mean'].item(), r['std'].item()
+    if math.isnan(m): return 'n/a'
     return f"{m:.2f}" + ('' if math.isnan(s) else f"±{s:.2f}")
 
 def stitching_table(
@@ -183,7 +184,8 @@ class Preset:
     lam:float = 0.02 # densification weight λ (top of its cyclical schedule)
     w_pre:float = 0.1 # weight of the pre-relative densification term
     w_post:float = 0.9 # weight of the post-relative densification term
-    beta_quantile:float = 0.5 # β = this quantile of same-class death times of the robust models (paired over languages)
+    beta_quantile:float = 0.5 # β = this quantile of same-class death times of the robust models
+    pair_beta_pre:bool = False # also pair the pre-relative β over languages (sensible when both encoders share an architecture)
     cloud_size:int = 16 # points per same-class cloud for β and the death-time figure
     data:str = 'snippets' # 'snippets' (shipped snippets, split by review per seed) or 'reviews_multi' (MARC through `datasets`)
     protocols:tuple = ('top', 'frozen') # the grid's protocols unless `run_grid` is given others
@@ -212,7 +214,8 @@ PRESETS = {
     'paper': Preset(name='paper', data='reviews_multi', protocols=('finetune',),
                     encoders=dict(en='roberta-base', fr='ClassCat/roberta-base-french'),
                     translators=dict(fr='Helsinki-NLP/opus-mt-en-fr'), epochs=40, lr=2e-4, bs=32, eval_bs=64,
-                    schedule='warmup_cosine', warmup=0.1, grad_clip=1.0, sqr_mom=0.999, eps=1e-8),
+                    schedule='warmup_cosine', warmup=0.1, grad_clip=1.0, sqr_mom=0.999, eps=1e-8,
+                    momentum=0.3, pair_beta_pre=True),   # the authors' BatchNorm momentum; two RoBERTas share a scale
 }
 
 # %% ../nbs/32_stitching.ipynb #27cb213e
@@ -373,15 +376,17 @@ def model_latents(
         model(c); zs.append(model.latent.cpu()); rs.append(None if model.relative is None else model.relative.cpu())
     return torch.cat(zs), (None if rs[0] is None else torch.cat(rs))
 
-def paired_beta(models:dict, data, preset:Preset)->tuple:
-    "(β_pre, β_post): the preset's quantile of same-class death times of each language's model, averaged over languages."
-    pre, post = [], []
+def paired_beta(models:dict, data, preset:Preset)->dict:
+    "Language → (β_pre, β_post): quantiles of same-class death times of each robust model; β_post paired over languages."
+    pre, post = {}, {}
     for lang, m in models.items():
         z, r = model_latents(m, data.inputs(lang, 'train'), preset.eval_bs)
         y = data.targets(lang, 'train')
-        pre.append(suggest_beta(z, y, preset.cloud_size, preset.beta_quantile))
-        post.append(suggest_beta(r, y, preset.cloud_size, preset.beta_quantile))
-    return float(np.mean(pre)), float(np.mean(post))
+        pre[lang] = suggest_beta(z, y, preset.cloud_size, preset.beta_quantile)
+        post[lang] = suggest_beta(r, y, preset.cloud_size, preset.beta_quantile)
+    b_post = float(np.mean(list(post.values())))   # the relative space both decoders read: one β
+    b_pre = float(np.mean(list(pre.values())))
+    return {lang: (b_pre if preset.pair_beta_pre else float(pre[lang]), b_post) for lang in models}
 
 def stitched_scores(
     models:dict, # language → trained model
@@ -442,7 +447,7 @@ def run_grid(
         t0 = time.perf_counter()
         beta = None
         if v == 'robust_topo':
-            beta = paired_beta({ll: _load_model(store, preset, data[s], p, 'robust', ll, s).to(default_device()) for ll in langs}, data[s], preset)
+            beta = paired_beta({ll: _load_model(store, preset, data[s], p, 'robust', ll, s).to(default_device()) for ll in langs}, data[s], preset)[l]
         model, _ = train_model(preset, p, v, l, data[s], s, beta=beta)
         d = store.run_dir(**key); d.mkdir(parents=True, exist_ok=True)
         torch.save(model.state_dict(), d/'model.pt')
