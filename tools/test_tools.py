@@ -46,6 +46,13 @@ def test_outputs_markdown_html_images_text():
     err = dict(output_type='error', ename='ValueError', evalue='bad', traceback=['\x1b[31mValueError\x1b[0m: bad'])
     assert 'ValueError: bad' in bd.output_markdown(err) and '\x1b' not in bd.output_markdown(err)
 
+def test_readme_outputs_are_plain():
+    html_out = result(**{'text/html': '<div><style scoped>\n.x {}\n</style><table></table></div>', 'text/plain': 't'})
+    nb = dict(cells=[code('df', [html_out])])
+    readme, site = bd.notebook_markdown(nb, readme=True), bd.notebook_markdown(nb)
+    assert '<style' not in readme and '<table>' in readme and 'cell-output' not in readme
+    assert 'cell-output' in site
+
 def test_page_names_follow_nbdev():
     assert bd.page_name('10_relative.ipynb') == 'relative.html'
     assert bd.page_name('00_theory.intertwiners.ipynb') == 'theory.intertwiners.html'
