@@ -6,7 +6,7 @@ Docs: https://relrep-nb.github.io/relrep_nb/cli.html.md"""
 
 # %% ../nbs/33_cli.ipynb #c1134520
 from __future__ import annotations
-import argparse, json, math, sys, time
+import argparse, json, math, os, sys, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -65,9 +65,18 @@ class StitchingResults:
                "γ = decoder's language, φ = encoder's language; each language is scored against its own test labels."]
         for p in self.protocols:
             out += [f"\n### {PROTOCOL_TITLES[p]}\n", _md(self.table(p)), "\nStitched ÷ native accuracy of the encoder's language:\n", _md(self.ratios(p))]
+            if (n := self.seed_counts(p)) is not None:
+                out += ["\nSeeds per cell (runs are missing: cells average over fewer seeds):\n", _md(n)]
         out += ["\n### The paper (RoBERTa, full fine-tuning, Amazon reviews; PAPER.md)\n", _md(stitching_table(PAPER_TABLE)),
                 "\nStitched ÷ native accuracy of the encoder's language:\n", _md(stitching_ratios(PAPER_TABLE))]
         return '\n'.join(out)
+
+    def seed_counts(self, protocol:str)->pd.DataFrame|None:
+        "Seeds behind each cell, (decoder, encoder) × variant, when some cell has fewer than `seeds`; None when all are complete."
+        sc = self.scores[self.scores.protocol == protocol]
+        n = sc.groupby(['decoder', 'encoder', 'variant'])['seed'].nunique().unstack('variant')
+        if (n == len(self.seeds)).all().all(): return None
+        return n[[v for v in VARIANTS if v in n.columns]]
 
     def _repr_markdown_(self): return self.to_markdown()
 
@@ -134,10 +143,19 @@ def _parser():
     p.add_argument('--cache', default=None, help='embedding cache folder (default: $RELREP_NB_CACHE or ~/.cache/relrep_nb)')
     p.add_argument('--no-figure', action='store_true', help='skip the death-time figure')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
+    g = p.add_argument_group('several processes and machines (see the Scaling up page)')
+    g.add_argument('--shard', default=None, metavar='I/N', help="train only share I of N of the grid's runs (0-based: 0/N … N-1/N) "
+                   "and write no tables, e.g. --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT")
+    g.add_argument('--collect', action='store_true', help='train nothing: score the finished runs in --out and write the tables; '
+                   'fails listing the missing runs')
+    g.add_argument('--allow-missing', action='store_true', help='with --collect: leave out the seeds with missing runs, '
+                   'list them, and show the seeds behind each cell')
+    g.add_argument('--sync-stats', action='store_true', help='several processes: synchronise the robust normalisation statistics '
+                   '(default: per-process batch statistics)')
     return p
 
-def main(argv:list|None=None)->StitchingResults:
-    "Entry point of `relrep-stitch`."
+def main(argv:list|None=None)->StitchingResults|None:
+    "Entry point of `relrep-stitch` (None from a shard, or from the processes of a launch other than rank 0)."
     a = _parser().parse_args(argv)
     if a.preset not in PRESETS: _parser().error(f"unknown preset {a.preset!r}: choose from {sorted(PRESETS)}")
     bad = [v for v in a.variants if v not in VARIANTS]
@@ -147,30 +165,65 @@ def main(argv:list|None=None)->StitchingResults:
         if a.epochs < 1: _parser().error("--epochs must be at least 1")
         preset = type(preset)(**{**preset.config(), 'epochs': a.epochs})
     protocols = a.protocols or list(getattr(preset, 'protocols', PROTOCOLS))
+    if a.shard is not None and a.collect: _parser().error("--shard and --collect exclude each other: shares train, --collect builds the tables")
+    if a.allow_missing and not a.collect: _parser().error("--allow-missing goes with --collect")
+    rank, world = int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))   # set by accelerate launch / torchrun
+    several = a.shard is not None or world > 1
+    if a.sync_stats and world < 2: _parser().error("--sync-stats needs several processes (accelerate launch --num_processes N ...)")
+    if several or a.collect:   # accelerate (the `distributed` extra) is needed only here
+        from relrep_nb.distributed import collect_scores, parse_shard, plan_runs, run_name, shard_runs, train_runs
+    try:
+        shard = parse_shard(a.shard) if a.shard is not None else None
+        keys = plan_runs(preset, a.variants, a.seeds, protocols) if several else None
+    except ValueError as e: _parser().error(str(e))
     out = Path(a.out or f'runs/{a.preset}')
-    out.mkdir(parents=True, exist_ok=True)
-    logf = open(out/'run.log', 'a')
+    if a.collect and not (out/'config.json').exists(): _parser().error(f"{out} is not a results folder (no config.json): nothing to collect")
+    if rank == 0:
+        try: ResultsStore(out, preset.config())     # a folder of another configuration is refused here, naming the settings
+        except ValueError as e: _parser().error(str(e))
+    tag = (f"[shard {shard[0]}/{shard[1]}] " if shard else '') + (f"[{world} processes] " if world > 1 else '')
+    logf = open(out/'run.log', 'a') if rank == 0 else None    # one writer: rank 0
     def log(msg, echo=not a.quiet):
-        line = f"{time.strftime('%Y-%m-%d %H:%M:%S')}  {msg}"
+        if logf is None: return
+        line = f"{time.strftime('%Y-%m-%d %H:%M:%S')}  {tag}{msg}"
         print(line, file=logf, flush=True)
         if echo: print(line, flush=True)
     log(f"relrep-stitch --preset {a.preset} --seeds {' '.join(map(str, a.seeds))} --variants {' '.join(a.variants)} "
-        f"--protocols {' '.join(protocols)} --out {out}")
+        f"--protocols {' '.join(protocols)} --out {out}" + (f" --shard {a.shard}" if shard else '') + (' --collect' if a.collect else '')
+        + (' --allow-missing' if a.allow_missing else '') + (' --sync-stats' if a.sync_stats else ''))
     t0 = time.perf_counter()
     try:
-        scores = run_grid(out, preset, variants=a.variants, seeds=a.seeds, protocols=protocols, cache_dir=a.cache,
-                          progress=not a.quiet, log=lambda msg: log(msg, echo=False))   # the bar shows progress; the file keeps the lines
+        if a.collect:
+            try: scores, missing = collect_scores(out, preset, a.variants, a.seeds, protocols, allow_missing=a.allow_missing,
+                                                  cache_dir=a.cache, progress=not a.quiet)
+            except FileNotFoundError as e: _parser().error(str(e))
+            if missing: log(f"{len(missing)} runs missing, their seeds left out of their cells: {', '.join(map(run_name, missing))}")
+        elif several:
+            if shard: keys = shard_runs(keys, *shard)
+            log(f"{len(keys)} runs in this share" if shard else f"{len(keys)} runs, each on {world} processes")
+            trained = train_runs(out, preset, keys, cache_dir=a.cache, log=lambda msg: log(msg, echo=False), sync_stats=a.sync_stats,
+                                 progress=not a.quiet)
+            if shard or rank != 0:
+                log(f"done in {time.perf_counter() - t0:.0f} s: trained {len(trained)}, {len(keys) - len(trained)} were finished already")
+                return None
+            scores = run_grid(out, preset, variants=a.variants, seeds=a.seeds, protocols=protocols, cache_dir=a.cache,
+                              progress=False, log=lambda msg: log(msg, echo=False))   # all trained: scores the pairs
+        else:
+            scores = run_grid(out, preset, variants=a.variants, seeds=a.seeds, protocols=protocols, cache_dir=a.cache,
+                              progress=not a.quiet, log=lambda msg: log(msg, echo=False))   # the bar shows progress; the file keeps the lines
         res = StitchingResults(scores, a.preset)
         for f in res.save(out): log(f"wrote {f}")
         if not a.no_figure and {'robust', 'robust_topo'} <= set(a.variants):
             p = next((p for p in protocols if p != 'frozen'), None)
-            if p is not None:
+            first = dict(protocol=p, variant='robust_topo', lang=next(iter(preset.encoders)), seed=a.seeds[0])
+            if p is not None and ResultsStore(out, preset.config()).has(**first):
                 beta = ResultsStore(out, preset.config()).load(protocol=p, variant='robust_topo', lang=next(iter(preset.encoders)), seed=a.seeds[0])['beta']
                 fig = death_time_figure(death_time_groups(out, preset, a.seeds[0], p), beta)
                 fig.savefig(out/'death_times.png', dpi=110); plt.close(fig)
                 log(f"wrote {out/'death_times.png'}")
         log(f"done in {time.perf_counter() - t0:.0f} s")
-    finally: logf.close()
+    finally:
+        if logf is not None: logf.close()
     if not a.quiet: print('\n' + res.to_markdown())
     return res
 
@@ -178,3 +231,5 @@ def relrep_stitch():
     "The console script: `main` on the command line's arguments, exit status 0 on success."
     main()
     return 0
+
+if __name__ == '__main__' and '__file__' in globals(): sys.exit(relrep_stitch())   # python -m relrep_nb.cli, accelerate launch -m relrep_nb.cli
