@@ -6,15 +6,17 @@ Docs: https://relrep-nb.github.io/relrep_nb/cli.html.md"""
 
 # %% ../nbs/33_cli.ipynb #c1134520
 from __future__ import annotations
-import argparse, json, math, os, sys, time
+import argparse, dataclasses, json, math, os, sys, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 import matplotlib
 import matplotlib.pyplot as plt
-from .stitching import (PAPER_TABLE, PRESETS, PROTOCOLS, VARIANTS, VARIANT_TITLES, METRICS, ResultsStore,
-                                 _load_model, offline_embeddings, run_grid, seed_data, stitching_ratios, stitching_table, summarise)
+from fastai.torch_core import default_device
+from .stitching import (PAPER_TABLE, PRESETS, PROTOCOLS, VARIANTS, VARIANT_TITLES, METRICS, ResultsStore, _load_model,
+                                 grid_data, model_latents, plan_runs, run_grid, run_name, score_runs, stitching_ratios,
+                                 stitching_table, summarise)
 from .topology import plot_death_times, sample_death_times
 
 # %% auto #0
@@ -67,7 +69,7 @@ class StitchingResults:
             out += [f"\n### {PROTOCOL_TITLES[p]}\n", _md(self.table(p)), "\nStitched ÷ native accuracy of the encoder's language:\n", _md(self.ratios(p))]
             if (n := self.seed_counts(p)) is not None:
                 out += ["\nSeeds per cell (runs are missing: cells average over fewer seeds):\n", _md(n)]
-        out += ["\n### The paper (RoBERTa, full fine-tuning, Amazon reviews; PAPER.md)\n", _md(stitching_table(PAPER_TABLE)),
+        out += ["\n### The paper (García-Castellanos et al. 2024: RoBERTa, full fine-tuning, Amazon reviews)\n", _md(stitching_table(PAPER_TABLE)),
                 "\nStitched ÷ native accuracy of the encoder's language:\n", _md(stitching_ratios(PAPER_TABLE))]
         return '\n'.join(out)
 
@@ -104,30 +106,31 @@ def death_time_groups(
 )->dict: # (variant, placement) → language → death times
     "Death times of same-class clouds of test latents (pre) and relative vectors (post) of the robust models."
     store = ResultsStore(out, preset.config())
-    snippets, emb = offline_embeddings(preset, progress=False)
-    data = seed_data(preset, snippets, emb, seed)
-    test, res = data.split.test, {}
+    data, res = grid_data(preset, progress=False)(seed), {}
     for v in ('robust', 'robust_topo'):
         for lang in preset.encoders:
             if not store.has(protocol=protocol, variant=v, lang=lang, seed=seed):
                 raise FileNotFoundError(f"{out}: no {protocol}/{v}/{lang}/seed {seed} run; run the grid with that variant first")
-            m = _load_model(store, preset, data, protocol, v, lang, seed)
-            m(emb[lang][test])
-            for place, z in (('pre', m.latent), ('post', m.relative)):
-                dt = sample_death_times(z, data.labels[test], size or preset.cloud_size, n_clouds, seed)
+            m = _load_model(store, preset, data, protocol, v, lang, seed).to(default_device())
+            latents = model_latents(m, data.inputs(lang, 'test'), preset.eval_bs)
+            for place, z in zip(('pre', 'post'), latents):
+                dt = sample_death_times(z, data.targets(lang, 'test'), size or preset.cloud_size, n_clouds, seed)
                 res.setdefault((v, place), {})[lang] = torch.cat([t.flatten() for t in dt.values()])
     return res
 
 def death_time_figure(
     groups:dict, # output of `death_time_groups`
-    beta:tuple|None=None, # (β_pre, β_post) of the densified runs, drawn as dashed lines
+    betas:dict|None=None, # language → (β_pre, β_post) its densified model was trained towards, drawn dashed in its colour
 ):
     "The poster's figure: rows without / with densification, columns pre / post relative, a curve per language."
     fig, axs = plt.subplots(2, 2, figsize=(10, 6), constrained_layout=True)
     for i, (v, row) in enumerate([('robust', 'robust'), ('robust_topo', 'robust + densification')]):
         for j, place in enumerate(('pre', 'post')):
-            plot_death_times(groups[(v, place)], beta=None if beta is None else beta[j], ax=axs[i, j],
-                             title=f"{row}, {place}-relative")
+            ax = plot_death_times(groups[(v, place)], ax=axs[i, j], title=f"{row}, {place}-relative")
+            for k, lang in enumerate(groups[(v, place)]):   # plot_death_times draws the groups in the colour cycle's order
+                if betas and lang in betas:
+                    ax.axvline(betas[lang][j], color=f'C{k}', linestyle='--', linewidth=1, label=f'β {lang} = {betas[lang][j]:.3g}')
+            ax.legend(fontsize='small')
     return fig
 
 # %% ../nbs/33_cli.ipynb #8c498371
@@ -163,7 +166,7 @@ def main(argv:list|None=None)->StitchingResults|None:
     preset = PRESETS[a.preset]
     if a.epochs is not None:
         if a.epochs < 1: _parser().error("--epochs must be at least 1")
-        preset = type(preset)(**{**preset.config(), 'epochs': a.epochs})
+        preset = dataclasses.replace(preset, epochs=a.epochs)
     protocols = a.protocols or list(getattr(preset, 'protocols', PROTOCOLS))
     if a.shard is not None and a.collect: _parser().error("--shard and --collect exclude each other: shares train, --collect builds the tables")
     if a.allow_missing and not a.collect: _parser().error("--allow-missing goes with --collect")
@@ -171,7 +174,7 @@ def main(argv:list|None=None)->StitchingResults|None:
     several = a.shard is not None or world > 1
     if a.sync_stats and world < 2: _parser().error("--sync-stats needs several processes (accelerate launch --num_processes N ...)")
     if several or a.collect:   # accelerate (the `distributed` extra) is needed only here
-        from relrep_nb.distributed import collect_scores, parse_shard, plan_runs, run_name, shard_runs, train_runs
+        from relrep_nb.distributed import collect_scores, launch_runs, parse_shard, shard_runs
     try:
         shard = parse_shard(a.shard) if a.shard is not None else None
         keys = plan_runs(preset, a.variants, a.seeds, protocols) if several else None
@@ -195,19 +198,18 @@ def main(argv:list|None=None)->StitchingResults|None:
     try:
         if a.collect:
             try: scores, missing = collect_scores(out, preset, a.variants, a.seeds, protocols, allow_missing=a.allow_missing,
-                                                  cache_dir=a.cache, progress=not a.quiet)
+                                                  cache_dir=a.cache)
             except FileNotFoundError as e: _parser().error(str(e))
             if missing: log(f"{len(missing)} runs missing, their seeds left out of their cells: {', '.join(map(run_name, missing))}")
         elif several:
             if shard: keys = shard_runs(keys, *shard)
             log(f"{len(keys)} runs in this share" if shard else f"{len(keys)} runs, each on {world} processes")
-            trained = train_runs(out, preset, keys, cache_dir=a.cache, log=lambda msg: log(msg, echo=False), sync_stats=a.sync_stats,
-                                 progress=not a.quiet)
+            trained = launch_runs(out, preset, keys, cache_dir=a.cache, log=lambda msg: log(msg, echo=False), sync_stats=a.sync_stats,
+                                  progress=not a.quiet)
             if shard or rank != 0:
                 log(f"done in {time.perf_counter() - t0:.0f} s: trained {len(trained)}, {len(keys) - len(trained)} were finished already")
                 return None
-            scores = run_grid(out, preset, variants=a.variants, seeds=a.seeds, protocols=protocols, cache_dir=a.cache,
-                              progress=False, log=lambda msg: log(msg, echo=False))   # all trained: scores the pairs
+            scores = score_runs(out, preset, variants=a.variants, seeds=a.seeds, protocols=protocols, cache_dir=a.cache)   # all trained
         else:
             scores = run_grid(out, preset, variants=a.variants, seeds=a.seeds, protocols=protocols, cache_dir=a.cache,
                               progress=not a.quiet, log=lambda msg: log(msg, echo=False))   # the bar shows progress; the file keeps the lines
@@ -216,9 +218,10 @@ def main(argv:list|None=None)->StitchingResults|None:
         if not a.no_figure and {'robust', 'robust_topo'} <= set(a.variants):
             p = next((p for p in protocols if p != 'frozen'), None)
             first = dict(protocol=p, variant='robust_topo', lang=next(iter(preset.encoders)), seed=a.seeds[0])
-            if p is not None and ResultsStore(out, preset.config()).has(**first):
-                beta = ResultsStore(out, preset.config()).load(protocol=p, variant='robust_topo', lang=next(iter(preset.encoders)), seed=a.seeds[0])['beta']
-                fig = death_time_figure(death_time_groups(out, preset, a.seeds[0], p), beta)
+            store = ResultsStore(out, preset.config())
+            if p is not None and store.has(**first):
+                betas = {l: store.load(**{**first, 'lang': l})['beta'] for l in preset.encoders}
+                fig = death_time_figure(death_time_groups(out, preset, a.seeds[0], p), betas)
                 fig.savefig(out/'death_times.png', dpi=110); plt.close(fig)
                 log(f"wrote {out/'death_times.png'}")
         log(f"done in {time.perf_counter() - t0:.0f} s")

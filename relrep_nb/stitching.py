@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib, json, math, time
 from dataclasses import asdict, dataclass, field
 from functools import partial
+from importlib.resources import files
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -26,6 +27,7 @@ from fastai.optimizer import Adam
 from fastai.torch_core import default_device, set_seed, trainable_params
 from fastprogress.fastprogress import progress_bar
 from sklearn.metrics import accuracy_score, f1_score
+from . import __version__
 from .callbacks import AnchorRefreshCallback, DensificationCallback
 from .data import AMAZON_REVIEWS_MULTI, load_amazon_snippets, split_by_review
 from .models import RelativeClassifier, TransformerEncoder, embed_cached, load_encoder, mlp_top, stitch
@@ -33,10 +35,11 @@ from .paper import finetune_splitter, layerwise_lrs, paper_seed_data, warmup_cos
 from .topology import suggest_beta
 
 # %% auto #0
-__all__ = ['METRICS', 'VARIANTS', 'VARIANT_TITLES', 'PAPER_TABLE', 'PROTOCOLS', 'DATA_KINDS', 'PRESETS', 'classification_metrics',
-           'config_digest', 'ResultsStore', 'summarise', 'stitching_table', 'stitching_ratios', 'Preset', 'SeedData',
-           'offline_embeddings', 'seed_data', 'grid_data', 'variant_mode', 'finetune_encoder', 'build_model',
-           'train_model', 'predict', 'model_latents', 'paired_beta', 'stitched_scores', 'run_grid']
+__all__ = ['METRICS', 'VARIANTS', 'VARIANT_TITLES', 'PAPER_TABLE', 'PROTOCOLS', 'DATA_KINDS', 'PRESETS', 'SKIPPED',
+           'classification_metrics', 'config_digest', 'ResultsStore', 'summarise', 'stitching_table',
+           'stitching_ratios', 'Preset', 'SeedData', 'offline_embeddings', 'seed_data', 'grid_data', 'run_seed',
+           'variant_mode', 'finetune_encoder', 'build_model', 'train_model', 'predict', 'model_latents', 'paired_beta',
+           'stitched_scores', 'run_name', 'plan_runs', 'train_runs', 'score_runs', 'run_grid']
 
 # %% ../nbs/32_stitching.ipynb #a8df8016
 METRICS = ('acc', 'f1', 'mae')
@@ -166,6 +169,11 @@ def stitching_ratios(
 PROTOCOLS = ('top', 'frozen', 'finetune')
 DATA_KINDS = ('snippets', 'reviews_multi')
 
+def _data_digest(kind:str)->str:
+    "A digest of the shipped snippets file (the offline data); the paper's data is named by its hub id in the preset."
+    if kind != 'snippets': return ''
+    return hashlib.sha256((files('relrep_nb')/'data'/'amazon_snippets_en_fr.tsv').read_bytes()).hexdigest()[:16]
+
 @dataclass
 class Preset:
     "The settings of a stitching grid that are shared by all its runs."
@@ -186,6 +194,7 @@ class Preset:
     w_post:float = 0.9 # weight of the post-relative densification term
     beta_quantile:float = 0.5 # β = this quantile of same-class death times of the robust models
     pair_beta_pre:bool = False # also pair the pre-relative β over languages (sensible when both encoders share an architecture)
+    beta:tuple|None = None # a fixed (β_pre, β_post) for every densified model instead of the death-time quantiles
     cloud_size:int = 16 # points per same-class cloud for β and the death-time figure
     data:str = 'snippets' # 'snippets' (shipped snippets, split by review per seed) or 'reviews_multi' (MARC through `datasets`)
     protocols:tuple = ('top', 'frozen') # the grid's protocols unless `run_grid` is given others
@@ -207,7 +216,9 @@ class Preset:
     eps:float = 1e-5 # Adam's ε (fastai's default; torch's AdamW uses 1e-8)
     eval_bs:int = 1024 # inputs per forward pass when predicting or encoding anchors
 
-    def config(self)->dict: return asdict(self)
+    def config(self)->dict:
+        "The settings a results folder is bound to: every field, the package version and a digest of the data file."
+        return {**asdict(self), 'relrep_nb': __version__, 'data_digest': _data_digest(self.data)}
 
 PRESETS = {
     'offline': Preset(),
@@ -215,7 +226,7 @@ PRESETS = {
                     encoders=dict(en='roberta-base', fr='ClassCat/roberta-base-french'),
                     translators=dict(fr='Helsinki-NLP/opus-mt-en-fr'), epochs=40, lr=2e-4, bs=32, eval_bs=64,
                     schedule='warmup_cosine', warmup=0.1, grad_clip=1.0, sqr_mom=0.999, eps=1e-8,
-                    momentum=0.3, pair_beta_pre=True),   # the authors' BatchNorm momentum; two RoBERTas share a scale
+                    momentum=0.3, pair_beta_pre=True, beta=(3., 3.)),   # the authors' BatchNorm momentum; two RoBERTas share a scale
 }
 
 # %% ../nbs/32_stitching.ipynb #27cb213e
@@ -269,6 +280,10 @@ def grid_data(
     raise ValueError(f"unknown data {preset.data!r}: choose from {DATA_KINDS}")
 
 # %% ../nbs/32_stitching.ipynb #f85d7a75
+def run_seed(preset:Preset, lang:str, seed:int)->int:
+    "The seed of a run's initialisation and batches: the grid's seed and the language, so two languages never share an initial head."
+    return 1000 * int(seed) + list(preset.encoders).index(lang)
+
 def variant_mode(variant:str)->str:
     "The `RelativeClassifier` mode of a variant."
     if variant not in VARIANTS: raise ValueError(f"unknown variant {variant!r}: choose from {VARIANTS}")
@@ -326,7 +341,7 @@ def train_model(
         callbacks.append(DensificationCallback(beta_pre=beta[0], beta_post=beta[1], w_pre=w_pre, w_post=preset.w_post, lam=preset.lam))
     if preset.grad_clip: callbacks.append(GradientClip(max_norm=preset.grad_clip))
     callbacks += list(cbs or [])
-    set_seed(seed, reproducible=True)
+    set_seed(run_seed(preset, lang, seed), reproducible=True)
     model = _new_model(preset, protocol, variant, lang, data)
     dls = DataLoaders(_dl(data.inputs(lang, 'train'), data.targets(lang, 'train'), preset.bs, True),
                       _dl(data.inputs(lang, 'valid'), data.targets(lang, 'valid'), min(256, preset.eval_bs), False),
@@ -414,6 +429,97 @@ def _check_protocols(preset, protocols):
     if preset.data == 'reviews_multi' and set(protocols) - {'finetune'}:
         raise ValueError(f"a preset with data='reviews_multi' runs only the 'finetune' protocol, got {tuple(protocols)}")
 
+SKIPPED = {('frozen', 'robust_topo')}   # frozen: nothing trainable before the head, densification has nothing to act on
+
+def run_name(key:dict)->str:
+    "A run key as text: protocol/variant/lang/seed N."
+    return f"{key['protocol']}/{key['variant']}/{key['lang']}/seed {key['seed']}"
+
+def plan_runs(
+    preset:Preset, # the grid's settings
+    variants=VARIANTS, # which variants
+    seeds=(0, 1, 2, 3, 4), # which seeds
+    protocols=None, # which protocols; default the preset's
+)->list: # run keys (dicts of protocol, variant, lang, seed), robust before robust_topo of the same seed
+    "The runs of a grid, in the order they are trained (robust_topo needs the robust runs of its seed)."
+    for v in variants: variant_mode(v)
+    protocols = tuple(preset.protocols if protocols is None else protocols)
+    _check_protocols(preset, protocols)
+    seeds = [int(s) for s in seeds]
+    if not seeds: raise ValueError("no seeds given")
+    needed = sorted(set(variants) | ({'robust'} if 'robust_topo' in variants else set()), key=VARIANTS.index)
+    return [_run_key(p, v, l, s) for s in seeds for p in protocols for v in needed for l in preset.encoders if (p, v) not in SKIPPED]
+
+def _pairs_file(store, protocol, variant, seed):
+    key = dict(protocol=protocol, variant=variant, seed=seed)
+    return store.path/'pairs'/('__'.join(f'{k}={key[k]}' for k in sorted(key)) + '.json')
+
+def train_runs(
+    out, # results folder (created; reused to resume)
+    preset:Preset, # the grid's settings (must match the folder's)
+    keys:list, # the runs to train, e.g. `plan_runs(...)`, in that order
+    cache_dir=None, # embedding (and translation) cache
+    progress:bool=True, # a progress bar over the runs
+    log=print, # one line per trained run
+    train_cbs=None, # function of no arguments returning extra fastai callbacks for each run (e.g. data parallelism)
+    writer:bool=True, # write results (False: the other processes of a data-parallel launch train without writing)
+    after_run=None, # called after each trained run (e.g. a barrier between processes)
+    extra:dict|None=None, # more fields for each run's result.json
+)->list: # the keys trained by this call
+    "Train the runs of `keys` that the results folder lacks, saving each (weights, then result) as soon as it is done."
+    store = ResultsStore(out, preset.config())
+    data_of, data, done = grid_data(preset, cache_dir=cache_dir, progress=progress), {}, []
+    for key in (progress_bar(keys, leave=False) if progress else keys):   # fastprogress prints a stray bar even when display=False
+        if store.has(**key): continue
+        p, v, l, s = key['protocol'], key['variant'], key['lang'], key['seed']
+        if s not in data: data[s] = data_of(s)
+        t0, beta = time.perf_counter(), None
+        if v == 'robust_topo':
+            deps = [_run_key(p, 'robust', ll, s) for ll in preset.encoders]
+            if miss := [k for k in deps if not store.has(**k)]:
+                raise RuntimeError(f"{run_name(key)} needs the finished runs {', '.join(map(run_name, miss))}: "
+                                   "β pairs the languages' robust models (train them first, as `plan_runs` orders them)")
+            beta = (tuple(map(float, preset.beta)) if preset.beta is not None else
+                    paired_beta({ll: _load_model(store, preset, data[s], p, 'robust', ll, s).to(default_device()) for ll in preset.encoders}, data[s], preset)[l])
+        model, _ = train_model(preset, p, v, l, data[s], s, beta=beta, cbs=train_cbs() if train_cbs else ())
+        if writer:
+            d = store.run_dir(**key); d.mkdir(parents=True, exist_ok=True)
+            tmp = d/'model.pt.tmp'; torch.save(model.state_dict(), tmp); tmp.replace(d/'model.pt')
+            native = classification_metrics(data[s].targets(l, 'test'), predict(model, data[s].inputs(l, 'test'), preset.eval_bs))
+            store.save(dict(native=native, beta=beta, seconds=time.perf_counter() - t0, n_train=len(data[s].inputs(l, 'train')), **(extra or {})), **key)
+            _pairs_file(store, p, v, s).unlink(missing_ok=True)   # stitched scores of an older model of this run are stale
+            log(f"trained {run_name(key)}: native acc {native['acc']:.1f} ({time.perf_counter() - t0:.1f} s)")
+        if after_run: after_run()
+        done.append(key); del model
+    return done
+
+def score_runs(
+    out, preset:Preset, # a results folder and its settings
+    variants=VARIANTS, seeds=(0, 1, 2, 3, 4), protocols=None, # the grid; every run of it must be finished
+    cache_dir=None, # embedding (and translation) cache
+)->pd.DataFrame: # one row per (protocol, variant, seed, decoder, encoder) with acc, f1, mae
+    "Scores of every stitched pair of finished runs (computed once, then read from the folder); never trains."
+    keys = plan_runs(preset, variants, seeds, protocols)
+    store = ResultsStore(out, preset.config())
+    if miss := [k for k in keys if not store.has(**k)]:
+        raise FileNotFoundError(f"{len(miss)} of {len(keys)} runs missing in {out}: {', '.join(map(run_name, miss))}")
+    protocols = tuple(preset.protocols if protocols is None else protocols)
+    data_of, data, rows = grid_data(preset, cache_dir=cache_dir, progress=False), {}, []
+    for s in [int(s) for s in seeds]:
+        for p in protocols:
+            for v in variants:
+                if (p, v) in SKIPPED: continue
+                f = _pairs_file(store, p, v, s)
+                if f.exists(): pairs = json.loads(f.read_text())
+                else:
+                    if s not in data: data[s] = data_of(s)
+                    models = {l: _load_model(store, preset, data[s], p, v, l, s).to(default_device()) for l in preset.encoders}
+                    pairs = stitched_scores(models, data[s], preset.eval_bs)
+                    f.parent.mkdir(exist_ok=True); f.write_text(json.dumps(pairs, indent=1))
+                    del models
+                rows += [dict(protocol=p, variant=v, seed=s, **r) for r in pairs]
+    return pd.DataFrame(rows)
+
 def run_grid(
     out, # results folder (created; reused to resume)
     preset:Preset|None=None, # default `Preset()` (offline)
@@ -426,50 +532,10 @@ def run_grid(
 )->pd.DataFrame: # one row per (protocol, variant, seed, decoder, encoder) with acc, f1, mae
     "Train what is missing of the grid, score all stitched pairs, and return the scores."
     preset = preset or Preset()
-    for v in variants: variant_mode(v)
-    protocols = tuple(preset.protocols if protocols is None else protocols)
-    _check_protocols(preset, protocols)
-    seeds = [int(s) for s in seeds]
-    if not seeds: raise ValueError("no seeds given")
-    store = ResultsStore(out, preset.config())
-    data_of = grid_data(preset, cache_dir=cache_dir, progress=progress)
-    langs = list(preset.encoders)
-    needed = list(variants) + (['robust'] if 'robust_topo' in variants and 'robust' not in variants else [])
-    needed = sorted(set(needed), key=VARIANTS.index)
-    skip = {('frozen', 'robust_topo')}   # frozen: nothing trainable before the head, densification has nothing to act on
-    jobs = [(p, v, l, s) for s in seeds for p in protocols for v in needed for l in langs if (p, v) not in skip]
-    bar = progress_bar(jobs, leave=False) if progress else jobs   # fastprogress prints a stray bar even when display=False
-    rows, data = [], {}
-    for p, v, l, s in bar:
-        if s not in data: data[s] = data_of(s)
-        key = _run_key(p, v, l, s)
-        if store.has(**key): continue
-        t0 = time.perf_counter()
-        beta = None
-        if v == 'robust_topo':
-            beta = paired_beta({ll: _load_model(store, preset, data[s], p, 'robust', ll, s).to(default_device()) for ll in langs}, data[s], preset)[l]
-        model, _ = train_model(preset, p, v, l, data[s], s, beta=beta)
-        d = store.run_dir(**key); d.mkdir(parents=True, exist_ok=True)
-        torch.save(model.state_dict(), d/'model.pt')
-        native = classification_metrics(data[s].targets(l, 'test'), predict(model, data[s].inputs(l, 'test'), preset.eval_bs))
-        store.save(dict(native=native, beta=beta, seconds=time.perf_counter() - t0, n_train=len(data[s].inputs(l, 'train'))), **key)
-        log(f"trained {p}/{v}/{l}/seed {s}: native acc {native['acc']:.1f} ({time.perf_counter() - t0:.1f} s)")
-        del model
-    for s in seeds:
-        for p in protocols:
-            for v in variants:
-                if (p, v) in skip: continue
-                key = dict(protocol=p, variant=v, seed=s)
-                f = store.path/'pairs'/('__'.join(f'{k}={key[k]}' for k in sorted(key)) + '.json')
-                if f.exists(): pairs = json.loads(f.read_text())
-                else:
-                    if s not in data: data[s] = data_of(s)
-                    models = {l: _load_model(store, preset, data[s], p, v, l, s).to(default_device()) for l in langs}
-                    pairs = stitched_scores(models, data[s], preset.eval_bs)
-                    f.parent.mkdir(exist_ok=True); f.write_text(json.dumps(pairs, indent=1))
-                    del models
-                rows += [dict(protocol=p, variant=v, seed=s, **r) for r in pairs]
-    return pd.DataFrame(rows)
+    keys = plan_runs(preset, variants, seeds, protocols)
+    train_runs(out, preset, keys, cache_dir=cache_dir, progress=progress, log=log)
+    return score_runs(out, preset, variants, seeds, protocols, cache_dir=cache_dir)
+
 
 # %% ../nbs/32_stitching.ipynb #5fb754f2
 def _quiet(*args): pass

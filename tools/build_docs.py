@@ -159,6 +159,8 @@ def build_site(proc: Path, out: Path, nbs: Path, site_title: str, site_url: str)
     nbs_data = {f: json.loads(f.read_text()) for f in nbfiles}
     fms = {f: frontmatter(nb) for f, nb in nbs_data.items()}
     titles = {fm.get('output-file', page_name(f.name)): fm.get('title', f.stem) for f, fm in fms.items()}
+    bad = sorted(f.name for f, fm in fms.items() if str(fm.get('title', '')).lstrip().startswith('#'))
+    if bad: raise ValueError(f"page titles start with '#' (a markdown cell commented out with '# ' prefixes?): {bad}")
     listed = {page_name(p) for _, ps in sections for p in ps}
     missing = sorted(p for p in listed if p not in titles)
     if missing: raise FileNotFoundError(f'sidebar.yml lists pages with no notebook: {missing}')

@@ -105,6 +105,13 @@ def test_sidebar_page_without_notebook_is_an_error(tmp_path):
     (tmp_path/'nbs'/'sidebar.yml').write_text('website:\n  sidebar:\n    contents: [a.ipynb, ghost.ipynb]\n')
     with pytest.raises(FileNotFoundError, match='ghost.html'): bd.build_site(tmp_path/'proc', out, tmp_path/'nbs', 'S', '')
 
+def test_title_commented_out_is_an_error(tmp_path):
+    out, _ = _mini_site(tmp_path)
+    nb = json.loads((tmp_path/'proc'/'a.ipynb').read_text())
+    nb['cells'][0]['source'] = '---\ntitle: "# Page A"\n---'
+    (tmp_path/'proc'/'a.ipynb').write_text(json.dumps(nb))
+    with pytest.raises(ValueError, match="start with '#'"): bd.build_site(tmp_path/'proc', out, tmp_path/'nbs', 'S', '')
+
 def test_blank_fraction(tmp_path):
     (tmp_path/'blank.png').write_bytes(_png(False)); (tmp_path/'drawn.png').write_bytes(_png(True))
     assert cs.blank_fraction(tmp_path/'blank.png') == 0
