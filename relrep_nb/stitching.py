@@ -189,6 +189,7 @@ class Preset:
     top_out:int = 256 # latent size of the trainable top
     anchor_refresh:int = 60 # training batches between anchor re-encodings
     momentum:float = 0.1 # of the robust projection's running statistics
+    stats:str = 'batch' # train-mode statistics of the robust projection: 'batch', 'anchors' or 'both'
     lam:float = 0.02 # densification weight λ (top of its cyclical schedule)
     w_pre:float = 0.1 # weight of the pre-relative densification term
     w_post:float = 0.9 # weight of the post-relative densification term
@@ -313,7 +314,7 @@ def build_model(
         top = mlp_top(d_in, preset.top_hidden, preset.top_out) if protocol == 'top' else nn.Identity()
         d_latent = preset.top_out if protocol == 'top' else d_in
     return RelativeClassifier(top, n_classes, mode, None if mode == 'absolute' else anchor_inputs, anchor_ids,
-                              d_latent=d_latent, momentum=preset.momentum, anchor_chunk=preset.eval_bs)
+                              d_latent=d_latent, momentum=preset.momentum, stats=preset.stats, anchor_chunk=preset.eval_bs)
 
 def _new_model(preset, protocol, variant, lang, data):
     x = data.anchor_inputs(lang)
