@@ -43,12 +43,19 @@ class AnchorRefreshCallback(Callback):
     def before_validate(self): self.refresh()
 
 # %% ../nbs/21_callbacks.ipynb #abf47e22
+def _check_schedule(lam, n_cycles, ramp):
+    if not lam >= 0: raise ValueError(f"lam must be >= 0, got {lam}")
+    if not (isinstance(n_cycles, int) and n_cycles >= 1): raise ValueError(f"n_cycles must be a positive integer, got {n_cycles!r}")
+    if not 0 <= ramp <= 1: raise ValueError(f"ramp must lie in [0, 1] (a fraction of each cycle), got {ramp}")
+
 def cyclic_lambda(pct:float, # fraction of training done, in [0, 1]
                   lam:float=0.02, # the λ reached at the end of each ramp
                   n_cycles:int=4, # number of cycles over the whole training
                   ramp:float=0.75, # fraction of each cycle spent ramping up linearly from 0
                  ) -> float:
     "The cyclical weight λ(t) of the densification loss: linear ramp from 0 over `ramp` of each cycle, then flat."
+    _check_schedule(lam, n_cycles, ramp)
+    if not 0 <= pct <= 1: raise ValueError(f"pct must lie in [0, 1] (the fraction of training done), got {pct}")
     u = (pct * n_cycles) % 1.0
     return lam * min(1.0, u / ramp) if ramp > 0 else lam
 
@@ -70,7 +77,12 @@ class DensificationCallback(Callback):
                  reduction:str='sum', # over classes: 'sum' (the paper) or 'mean'
                  min_points:int=2, # classes with fewer samples in a batch are skipped (and counted)
                 ):
-        if w_pre < 0 or w_post < 0 or lam < 0: raise ValueError("w_pre, w_post and lam must be >= 0")
+        if not (w_pre >= 0 and w_post >= 0 and lam >= 0): raise ValueError("w_pre, w_post and lam must be >= 0")
+        _check_schedule(lam, n_cycles, ramp)
+        for name, b in (('beta_pre', beta_pre), ('beta_post', beta_post)):
+            if not (isinstance(b, (int, float)) and np.isfinite(b) and b >= 0): raise ValueError(f"{name} must be a finite number >= 0, got {b!r}")
+        if variant not in ('abs', 'squared', 'relu'): raise ValueError(f"variant must be 'abs', 'squared' or 'relu', got {variant!r}")
+        if reduction not in ('sum', 'mean'): raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
         self.beta_pre, self.beta_post, self.w_pre, self.w_post, self.lam = beta_pre, beta_post, w_pre, w_post, lam
         self.n_cycles, self.ramp, self.schedule = n_cycles, ramp, schedule
         self.variant, self.reduction, self.min_points = variant, reduction, min_points

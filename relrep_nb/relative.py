@@ -191,6 +191,7 @@ class RelativeProjection(nn.Module):
         super().__init__()
         if stats not in ('batch', 'anchors', 'both'): raise ValueError(f"stats must be 'batch', 'anchors' or 'both', got {stats!r}")
         if not 0 < momentum <= 1: raise ValueError(f"momentum must be in (0, 1], got {momentum}")
+        if not eps >= 0: raise ValueError(f"eps must be non-negative, got {eps}")
         self.robust, self.stats, self.momentum, self.eps, self.scale, self.check = robust, stats, momentum, eps, scale, check
         self.register_buffer('anchors', torch.empty(0, 0))
         self.register_buffer('running_mean', torch.empty(0))

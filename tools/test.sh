@@ -17,10 +17,16 @@ export PATH="$PWD/.venv/bin:$PATH" OMP_NUM_THREADS=1 MPLBACKEND=Agg
 state() { git status --porcelain --untracked-files=all; git diff | sha1sum; }
 
 step "notebooks and generated files in sync"
-s0=$(state); nbdev-export >/dev/null 2>&1 || true; s1=$(state)
-if [ "$s0" == "$s1" ]; then ok "nbdev-export leaves the tree unchanged"; else bad "nbdev-export changed files (run nbdev-export and commit)"; git status --short; fi
-nbdev-clean >/dev/null 2>&1 || true; s2=$(state)
-if [ "$s1" == "$s2" ]; then ok "nbdev-clean leaves the tree unchanged"; else bad "nbdev-clean changed notebooks (run nbdev-clean and commit)"; git status --short; fi
+s0=$(state)
+if ! nbdev-export >/tmp/nbdev-export.log 2>&1; then bad "nbdev-export failed"; tail -20 /tmp/nbdev-export.log
+else s1=$(state)
+  if [ "$s0" == "$s1" ]; then ok "nbdev-export leaves the tree unchanged"; else bad "nbdev-export changed files (run nbdev-export and commit)"; git status --short; fi
+fi
+s1=$(state)
+if ! nbdev-clean >/tmp/nbdev-clean.log 2>&1; then bad "nbdev-clean failed"; tail -20 /tmp/nbdev-clean.log
+else s2=$(state)
+  if [ "$s1" == "$s2" ]; then ok "nbdev-clean leaves the tree unchanged"; else bad "nbdev-clean changed notebooks (run nbdev-clean and commit)"; git status --short; fi
+fi
 took
 
 step "docs tools: unit tests"
