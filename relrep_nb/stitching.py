@@ -36,10 +36,10 @@ from .topology import suggest_beta
 
 # %% auto #0
 __all__ = ['METRICS', 'VARIANTS', 'VARIANT_TITLES', 'PAPER_TABLE', 'PROTOCOLS', 'DATA_KINDS', 'PRESETS', 'SKIPPED',
-           'classification_metrics', 'config_digest', 'ResultsStore', 'summarise', 'stitching_table',
-           'stitching_ratios', 'Preset', 'SeedData', 'offline_embeddings', 'seed_data', 'grid_data', 'run_seed',
-           'variant_mode', 'finetune_encoder', 'build_model', 'train_model', 'predict', 'model_latents', 'paired_beta',
-           'stitched_scores', 'run_name', 'plan_runs', 'train_runs', 'score_runs', 'run_grid']
+           'classification_metrics', 'ResultsStore', 'summarise', 'stitching_table', 'stitching_ratios', 'Preset',
+           'SeedData', 'offline_embeddings', 'seed_data', 'grid_data', 'run_seed', 'variant_mode', 'finetune_encoder',
+           'build_model', 'train_model', 'predict', 'model_latents', 'paired_beta', 'stitched_scores', 'run_name',
+           'plan_runs', 'train_runs', 'score_runs', 'run_grid']
 
 # %% ../nbs/32_stitching.ipynb #a8df8016
 METRICS = ('acc', 'f1', 'mae')
@@ -81,10 +81,6 @@ def _parse_paper(txt):
 PAPER_TABLE = _parse_paper(_paper)
 
 # %% ../nbs/32_stitching.ipynb #3e9df797
-def config_digest(config:dict) -> str:
-    "A short stable hash of a JSON-serialisable configuration."
-    return hashlib.sha1(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]
-
 class ResultsStore:
     "A folder of finished runs, one JSON file (and optional weights) per run key, bound to one configuration."
     def __init__(self,
