@@ -13,16 +13,22 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import matplotlib.pyplot as plt
+try: import numba                  # compiled Prim and edge lengths on the CPU; the pure-torch path runs without it
+except ImportError: numba = None
 
 # %% ../nbs/20_topology.ipynb #c05b727e
-def _squared_distances(x, valid=None, dtype=None):
-    "Squared Euclidean distances of each cloud, without gradient, diagonal set to inf: (b, n, d) → (b, n, n)."
+def _centred(x, valid=None, dtype=None):
+    "Each cloud centred on its valid points (padding set to 0), without gradient: (b, n, d) → (b, n, d)."
     with torch.no_grad():
         x = x.detach().to(dtype or x.dtype)
-        if valid is None: x = x - x.mean(1, keepdim=True)          # centring reduces cancellation
-        else:
-            w = valid.to(x.dtype)[..., None]
-            x = (x - (x*w).sum(1, keepdim=True) / w.sum(1, keepdim=True).clamp_min(1)) * w
+        if valid is None: return x - x.mean(1, keepdim=True)      # centring reduces cancellation
+        w = valid.to(x.dtype)[..., None]
+        return (x - (x*w).sum(1, keepdim=True) / w.sum(1, keepdim=True).clamp_min(1)) * w
+
+def _squared_distances(x, valid=None, dtype=None):
+    "Squared Euclidean distances of each cloud, without gradient, diagonal set to inf: (b, n, d) → (b, n, n)."
+    x = _centred(x, valid, dtype)
+    with torch.no_grad():
         sq = torch.linalg.vector_norm(x, dim=-1).square_()
         dist = torch.baddbmm(sq[:, :, None], x, x.transpose(1, 2), alpha=-2).add_(sq[:, None, :])
         dist.diagonal(dim1=1, dim2=2).fill_(float('inf'))
@@ -52,12 +58,92 @@ def _prim_parents(dist, valid=None):
     earlier = rank[:, None, :] < rank[:, :, None]                 # earlier[v, u]: u joined before v
     return torch.where(earlier, dist, inf).argmin(2)
 
+# %% ../nbs/20_topology.ipynb #5b1e0c7a
+def _njit(**kw):
+    "numba's `njit` (cached, without the GIL) when numba is installed, else the plain Python function (never called then)."
+    return numba.njit(cache=True, nogil=True, **kw) if numba is not None else (lambda f: f)
+
+_compiled = numba is not None                                      # use the compiled CPU kernels (tests switch it off)
+
+def _use_compiled(*ts):
+    "Whether the compiled kernels can take these tensors: numba present, on the CPU, float32 or float64."
+    return _compiled and all(t.device.type == 'cpu' and t.dtype in (torch.float32, torch.float64) for t in ts)
+
+@_njit()
+def _prim_gram_nb(gram, n_valid, parent):
+    "Prim on each cloud's Gram matrix `gram` (b, n, n) of centred points: fills `parent` (b, n), root 0, padding → 0."
+    b, n, _ = gram.shape
+    best = np.empty(n, dtype=gram.dtype)                           # squared distance of each vertex to the tree
+    s = np.empty(n, dtype=gram.dtype)                              # squared norms: the diagonal
+    done = np.empty(n, dtype=np.bool_)
+    for c in range(b):
+        m, par = n_valid[c], parent[c]
+        par[:] = 0
+        for v in range(m): s[v] = gram[c, v, v]
+        row = gram[c, 0]
+        for v in range(1, m):
+            best[v] = s[0] + s[v] - 2*row[v]; done[v] = False
+        for _ in range(m - 1):
+            j, bj = -1, np.inf
+            for v in range(1, m):                                  # nearest vertex outside the tree (first on ties)
+                if not done[v] and (j < 0 or best[v] < bj): j, bj = v, best[v]
+            done[j] = True
+            row, sj = gram[c, j], s[j]
+            for v in range(1, m):                                  # one row of the Gram matrix updates the rest
+                dv = sj + s[v] - 2*row[v]
+                if dv < best[v] and not done[v]: best[v], par[v] = dv, j
+    return parent
+
+@_njit(fastmath={'reassoc'})
+def _lengths_nb(x, parent, out):
+    "‖x[v] − x[parent[v]]‖ for v ≥ 1 of each cloud into `out` (b, n-1)."
+    b, n, d = x.shape
+    for c in range(b):
+        for v in range(1, n):
+            xv, xp, s = x[c, v], x[c, parent[c, v]], 0.
+            for k in range(d): s += (xv[k] - xp[k])**2
+            out[c, v-1] = np.sqrt(s)
+    return out
+
+@_njit(fastmath={'reassoc'})
+def _lengths_grad_nb(x, parent, length, g, grad):
+    "Gradient of Σ g·length with respect to `x` into `grad` (b, n, d), 0 through zero-length edges."
+    b, n, d = x.shape
+    t = np.empty(d, dtype=grad.dtype)                              # one edge's term (rows as views: vectorised loops)
+    grad[:] = 0
+    for c in range(b):
+        for v in range(1, n):
+            if length[c, v-1] > 0:
+                co, p = g[c, v-1] / length[c, v-1], parent[c, v]
+                xv, xp, gv, gp = x[c, v], x[c, p], grad[c, v], grad[c, p]
+                for k in range(d): t[k] = co*(xv[k] - xp[k])
+                for k in range(d): gv[k] += t[k]
+                for k in range(d): gp[k] -= t[k]
+    return grad
+
+def _tree_parents(x, valid=None, choice_dtype=None):
+    "Parents of a minimum spanning tree of each cloud (b, n, d), chosen without gradient: compiled on the CPU, batched torch elsewhere."
+    b, n, _ = x.shape
+    if not (_use_compiled(x) and (choice_dtype or x.dtype) in (torch.float32, torch.float64)):
+        return _prim_parents(_squared_distances(x, valid, choice_dtype), valid)
+    xc = _centred(x, valid, choice_dtype)
+    with torch.no_grad(): gram = torch.bmm(xc, xc.transpose(1, 2))
+    n_valid = np.full(b, n, dtype=np.int64) if valid is None else valid.sum(1).numpy()
+    return torch.from_numpy(_prim_gram_nb(gram.numpy(), n_valid, np.empty((b, n), dtype=np.int64)))
+
 # %% ../nbs/20_topology.ipynb #e869129f
 class _EdgeLengths(torch.autograd.Function):
     "Lengths ‖x[v] − x[parent[v]]‖ for v ≥ 1 of each cloud, with a hand-written backward (gradient 0 at zero length)."
     @staticmethod
     def forward(ctx, x, parent):
         b, n, d = x.shape
+        ctx.compiled = _use_compiled(x)
+        if ctx.compiled:                                            # one pass over x, nothing of size (b, n, d) kept
+            x, parent = x.detach().contiguous(), parent.contiguous()
+            length = _lengths_nb(x.numpy(), parent.numpy(), x.new_empty(b, n-1).numpy())
+            length = torch.from_numpy(length)
+            ctx.save_for_backward(x, parent, length)
+            return length
         idx = (parent[:, 1:] + torch.arange(b, device=x.device)[:, None] * n).reshape(-1)
         diff = x[:, 1:] - x.reshape(b*n, d).index_select(0, idx).view(b, n-1, d)
         length = torch.linalg.vector_norm(diff, dim=-1)
@@ -67,6 +153,11 @@ class _EdgeLengths(torch.autograd.Function):
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, g):
+        if ctx.compiled:
+            x, parent, length = ctx.saved_tensors
+            grad = torch.empty_like(x)
+            _lengths_grad_nb(x.numpy(), parent.numpy(), length.numpy(), g.to(x.dtype).contiguous().numpy(), grad.numpy())
+            return grad, None
         diff, length, idx = ctx.saved_tensors
         b, m, d = diff.shape
         coef = torch.where(length > 0, g / torch.where(length > 0, length, 1.), 0.)
@@ -90,7 +181,8 @@ def _check_points(x, name='x'):
 def _death_times_padded(x, valid=None, choice_dtype=None):
     "Sorted death times of each cloud of `x` (b, n, d), NaN after the `n_valid - 1` real ones: (b, n-1) and its mask."
     b, n, _ = x.shape
-    lengths = _edge_lengths(x, _prim_parents(_squared_distances(x, valid, choice_dtype), valid))
+    lengths = _edge_lengths(x, _tree_parents(x, valid, choice_dtype))
+    if valid is None: return lengths.sort(1).values, torch.ones_like(lengths, dtype=torch.bool)   # no padding to mask
     n_valid = torch.full((b,), n, device=x.device) if valid is None else valid.sum(1)
     mask = torch.arange(n - 1, device=x.device)[None] < (n_valid - 1)[:, None]   # edge v-1 ends at vertex v; real vertices come first
     times = torch.where(mask, lengths, float('inf')).sort(1).values
@@ -137,6 +229,12 @@ def class_death_times(z:torch.Tensor, # batch of points, shape (n, d)
     if on_small not in ('skip', 'raise'): raise ValueError(f"on_small must be 'skip' or 'raise', got {on_small!r}")
     y = y.to(z.device)
     classes, inverse, counts = torch.unique(y, return_inverse=True, return_counts=True)
+    lo, hi = (int(v) for v in torch.aminmax(counts))
+    if lo == hi >= min_points:                                       # equal classes (class-grouped batches): no padding
+        grouped = bool((inverse[1:] >= inverse[:-1]).all())
+        padded = (z if grouped else z[torch.argsort(inverse, stable=True)]).reshape(len(counts), hi, z.shape[1])
+        times, mask = _death_times_padded(padded, None, choice_dtype)
+        return ClassDeathTimes(times, mask, classes, counts, 0)
     keep = counts >= min_points
     n_skipped = int((~keep).sum())
     if n_skipped and on_small == 'raise':
@@ -146,11 +244,6 @@ def class_death_times(z:torch.Tensor, # batch of points, shape (n, d)
         empty = z[:0, :0]                                         # keeps the graph: a loss of 0 still backpropagates
         return ClassDeathTimes(empty, torch.zeros(0, 0, dtype=torch.bool, device=z.device), classes[:0], counts[:0], n_skipped)
     c, m = int(keep.sum()), int(counts[keep].max())
-    if n_skipped == 0 and bool((counts == m).all()):               # equal classes (class-grouped batches): no padding
-        grouped = bool((inverse[1:] >= inverse[:-1]).all())
-        padded = (z if grouped else z[torch.argsort(inverse, stable=True)]).reshape(c, m, z.shape[1])
-        times, mask = _death_times_padded(padded, None, choice_dtype)
-        return ClassDeathTimes(times, mask, classes, counts, 0)
     order = torch.argsort(inverse, stable=True)                      # points grouped by class
     starts = torch.cumsum(counts, 0) - counts
     position = torch.arange(len(y), device=z.device) - starts[inverse[order]]
@@ -175,7 +268,8 @@ def densification_penalty(cdt:ClassDeathTimes, # death times of the classes of a
     if variant not in _PENALTIES: raise ValueError(f"variant must be one of {list(_PENALTIES)}, got {variant!r}")
     if reduction not in ('sum', 'mean'): raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
     if not np.isfinite(beta) or beta < 0: raise ValueError(f"beta must be a finite number >= 0, got {beta}")
-    per_class = torch.where(cdt.mask, _PENALTIES[variant](cdt.times - beta), 0.).sum(1)
+    per_class = _PENALTIES[variant](cdt.times - beta)
+    per_class = (per_class if bool(cdt.mask.all()) else torch.where(cdt.mask, per_class, 0.)).sum(1)
     if per_class.numel() == 0: return cdt.times.sum()                  # no class to densify: 0
     return per_class.sum() if reduction == 'sum' else per_class.mean()
 
