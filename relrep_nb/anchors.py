@@ -8,7 +8,7 @@ Docs: https://relrep-nb.github.io/relrep_nb/anchors.html.md"""
 __all__ = ['select_anchors']
 
 # %% ../nbs/11_anchors.ipynb #ca2fdb9d
-from typing import Literal, Optional
+from typing import Literal
 import numpy as np
 import torch
 from sklearn.cluster import KMeans

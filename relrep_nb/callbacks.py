@@ -10,7 +10,7 @@ __all__ = ['AnchorRefreshCallback', 'cyclic_lambda', 'DensificationCallback', 'D
 # %% ../nbs/21_callbacks.ipynb #f37feb9b
 import numpy as np
 import torch
-from fastai.callback.core import Callback, CancelFitException
+from fastai.callback.core import Callback
 from fastai.learner import ValueMetric
 from .topology import class_death_times, densification_penalty, sample_death_times
 

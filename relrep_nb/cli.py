@@ -6,15 +6,13 @@ Docs: https://relrep-nb.github.io/relrep_nb/cli.html.md"""
 
 # %% ../nbs/33_cli.ipynb #c1134520
 from __future__ import annotations
-import argparse, dataclasses, json, math, os, sys, time
+import argparse, dataclasses, math, os, sys, time
 from pathlib import Path
-import numpy as np
 import pandas as pd
 import torch
-import matplotlib
 import matplotlib.pyplot as plt
 from fastai.torch_core import default_device
-from .stitching import (PAPER_TABLE, PRESETS, PROTOCOLS, VARIANTS, VARIANT_TITLES, METRICS, ResultsStore, _load_model,
+from .stitching import (PAPER_TABLE, PRESETS, PROTOCOLS, VARIANTS, METRICS, ResultsStore, _load_model,
                                  grid_data, model_latents, plan_runs, run_grid, run_name, score_runs, stitching_ratios,
                                  stitching_table, summarise)
 from .topology import plot_death_times, sample_death_times

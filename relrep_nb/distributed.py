@@ -6,7 +6,7 @@ Docs: https://relrep-nb.github.io/relrep_nb/distributed.html.md"""
 
 # %% ../nbs/36_distributed.ipynb #ed52f8d9
 from __future__ import annotations
-import os, time
+import os
 from contextlib import contextmanager
 from pathlib import Path
 import pandas as pd
@@ -18,10 +18,9 @@ from torch.nn.parallel import DistributedDataParallel
 try: from fastai.distributed import DistributedDL, DistributedTrainer
 except (ImportError, NameError) as e:   # fastai's distributed module needs accelerate
     raise ImportError("relrep_nb.distributed needs accelerate: pip install 'relrep_nb[distributed]' (or pip install accelerate)") from e
-from fastai.torch_core import default_device
 from .data import ClassGroupedDL, DistributedClassGroupedSampler
 from .relative import RelativeProjection, relative_projection
-from .stitching import (SKIPPED, VARIANTS, Preset, ResultsStore, _run_key, grid_data, plan_runs, run_name, score_runs,
+from .stitching import (SKIPPED, VARIANTS, Preset, ResultsStore, grid_data, plan_runs, run_name, score_runs,
                                  train_runs)
 
 # %% auto #0

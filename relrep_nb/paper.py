@@ -18,7 +18,6 @@ import torch.nn as nn
 from fastai.callback.schedule import SchedCos, SchedLin, combine_scheds
 from fastai.torch_core import default_device
 from fastprogress.fastprogress import progress_bar
-from torch import Tensor
 from .data import import_optional, load_amazon_reviews_multi
 from .models import check_texts, default_cache_dir
 

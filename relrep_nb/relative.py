@@ -8,7 +8,6 @@ Docs: https://relrep-nb.github.io/relrep_nb/relative.html.md"""
 __all__ = ['Stats', 'feature_statistics', 'relative_projection', 'RelativeProjection']
 
 # %% ../nbs/10_relative.ipynb #b5133d88
-import math
 from typing import Literal, Optional
 import torch
 from torch import nn, Tensor

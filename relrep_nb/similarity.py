@@ -10,7 +10,6 @@ __all__ = ['linear_cka', 'procrustes_distance', 'knn_jaccard', 'mean_reciprocal_
 # %% ../nbs/13_similarity.ipynb #51e8c6a9
 import math
 import torch
-from torch import Tensor
 
 # %% ../nbs/13_similarity.ipynb #be81d22b
 def _pair(X, Y, min_n=2, same_dim=False):

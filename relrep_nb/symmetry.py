@@ -9,7 +9,7 @@ __all__ = ['random_intertwiner', 'intertwiner_phi', 'Membership', 'intertwiner_m
            'standard_transforms', 'invariance_deviation']
 
 # %% ../nbs/12_symmetry.ipynb #7711f79a
-import copy, math
+import copy
 from typing import Callable, NamedTuple, Optional, Union
 import torch
 from torch import nn, Tensor

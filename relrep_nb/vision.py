@@ -11,9 +11,9 @@ __all__ = ['FASHION_MNIST_DIR', 'FASHION_CLASSES', 'ACTIVATIONS', 'Mode', 'image
 
 # %% ../nbs/34_vision.ipynb #37c94bbf
 import copy, gzip, json, os, shutil, subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Optional, Union
+from typing import Literal, Optional
 import numpy as np
 import torch
 from torch import nn, Tensor

@@ -9,7 +9,7 @@ the stylesheet inlined, and the navigation of `nbs/sidebar.yml` on every page.
 Usage: python tools/build_docs.py [--out _docs] [--offline] [--readme] [--n-workers N]
 """
 from __future__ import annotations
-import argparse, base64, html, json, os, re, shutil, subprocess, sys
+import argparse, base64, html, json, os, re, shutil, subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,5 +1,5 @@
 "Tests of the data preparation script (`prepare_amazon_snippets.py`): run with pytest."
-import shutil, sys
+import sys
 from pathlib import Path
 import pytest
 
