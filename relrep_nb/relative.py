@@ -53,7 +53,7 @@ class _RelativeCosine(torch.autograd.Function):
         gc = g * out
         sx, sa = gc.sum(1), gc.sum(0)                  # <xn_i, dL/dxn_i>, <an_j, dL/dan_j>
         inx = 1 / nx
-        dx = da = dm = ds = dah = None
+        dx = da = dah = None
         if need_a:                                     # gradient w.r.t. the anchors: a second product
             dah = (g.T @ xn).addcmul_(an, sa[:, None], value=-1).div_(na[:, None])
             da = dah * u if ctx.robust else dah

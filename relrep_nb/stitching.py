@@ -465,7 +465,7 @@ def train_runs(
 )->list: # the keys trained by this call
     "Train the runs of `keys` that the results folder lacks, saving each (weights, then result) as soon as it is done."
     store = ResultsStore(out, preset.config())
-    data_of, data, done = grid_data(preset, cache_dir=cache_dir, progress=progress), {}, []
+    data_of, data, done, betas = grid_data(preset, cache_dir=cache_dir, progress=progress), {}, [], {}
     for key in (progress_bar(keys, leave=False) if progress else keys):   # fastprogress prints a stray bar even when display=False
         if store.has(**key): continue
         p, v, l, s = key['protocol'], key['variant'], key['lang'], key['seed']
@@ -476,8 +476,11 @@ def train_runs(
             if miss := [k for k in deps if not store.has(**k)]:
                 raise RuntimeError(f"{run_name(key)} needs the finished runs {', '.join(map(run_name, miss))}: "
                                    "β pairs the languages' robust models (train them first, as `plan_runs` orders them)")
-            beta = (tuple(map(float, preset.beta)) if preset.beta is not None else
-                    paired_beta({ll: _load_model(store, preset, data[s], p, 'robust', ll, s).to(default_device()) for ll in preset.encoders}, data[s], preset)[l])
+            if preset.beta is not None: beta = tuple(map(float, preset.beta))
+            else:   # one β computation per (protocol, seed), shared by its languages
+                if (p, s) not in betas:
+                    betas[p, s] = paired_beta({ll: _load_model(store, preset, data[s], p, 'robust', ll, s).to(default_device()) for ll in preset.encoders}, data[s], preset)
+                beta = betas[p, s][l]
         model, _ = train_model(preset, p, v, l, data[s], s, beta=beta, cbs=train_cbs() if train_cbs else ())
         if writer:
             d = store.run_dir(**key); d.mkdir(parents=True, exist_ok=True)
@@ -533,6 +536,3 @@ def run_grid(
     train_runs(out, preset, keys, cache_dir=cache_dir, progress=progress, log=log)
     return score_runs(out, preset, variants, seeds, protocols, cache_dir=cache_dir)
 
-
-# %% ../nbs/32_stitching.ipynb #5fb754f2
-def _quiet(*args): pass
