@@ -17,6 +17,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Callable
 import numpy as np
 import torch
@@ -33,6 +34,8 @@ def check_texts(
 )->list: # the texts as a list of str
     "Check that `texts` is a non-empty sequence of non-empty strings; return it as a list."
     if isinstance(texts, str): raise TypeError("texts must be a list of strings, not a single string")
+    if isinstance(texts, (Mapping, set, frozenset)):   # a dict would give its keys, a set an arbitrary order
+        raise TypeError(f"texts must be an ordered sequence of strings (a list), got {type(texts).__name__}")
     try: texts = list(texts)
     except TypeError: raise TypeError(f"texts must be a list of strings, got {type(texts).__name__}") from None
     if not texts: raise ValueError("texts is empty")
@@ -105,6 +108,7 @@ class TransformerEncoder(TextEncoder):
 
     def embed(self, texts):
         "Pooled last hidden states of one batch, shape (len(texts), dim); differentiable."
+        texts = check_texts(texts)
         device = next(self.model.parameters()).device
         enc = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors='pt').to(device)
         h = self.model(**enc).last_hidden_state                                  # (b, T, d)
@@ -138,6 +142,7 @@ class SpacyVectorsEncoder(TextEncoder):
 
     def embed(self, texts):
         "Document vectors of one batch, shape (len(texts), dim); not trainable."
+        texts = check_texts(texts)
         return torch.from_numpy(np.stack([d.vector for d in self.nlp.pipe(texts)]).astype(np.float32))
 
 # %% ../nbs/31_models.ipynb #889947e4
@@ -280,9 +285,26 @@ def refresh_anchors(self:RelativeClassifier):
     if self.projection is not None: self.projection.set_anchors(self._encode_anchors())
 
 @patch
+def _check_input(self:RelativeClassifier, x):
+    "Raise if a tensor input differs in shape (past the batch axis) or dtype from the anchor inputs."
+    a = self.anchor_inputs
+    if not isinstance(x, Tensor) or not isinstance(a, Tensor): return
+    if x.shape[1:] != a.shape[1:]:
+        raise ValueError(f"inputs of shape {tuple(x.shape)}, but this model takes (n, {', '.join(map(str, a.shape[1:]))}) "
+                         f"like its anchor inputs {tuple(a.shape)}")
+    if x.dtype != a.dtype: raise TypeError(f"inputs of dtype {x.dtype}, but this model takes {a.dtype} like its anchor inputs")
+
+@patch
 def forward(self:RelativeClassifier, x):
     "Logits of `x`; keeps `self.latent` (n, d) and `self.relative` (n, k) of this batch."
-    z = self.top(x)
+    self._check_input(x)
+    try: z = self.top(x)
+    except RuntimeError as e:
+        if not isinstance(x, Tensor): raise
+        raise ValueError(f"the top ({type(self.top).__name__}) cannot take inputs of shape {tuple(x.shape)} and dtype "
+                         f"{x.dtype}: {e}") from e
+    if isinstance(z, Tensor) and (z.ndim != 2 or z.shape[1] != self.d_latent):
+        raise ValueError(f"the top returned latents of shape {tuple(z.shape)}; the model expects (n, {self.d_latent})")
     self.latent, self.relative = z, None
     if self.projection is None: return self.head(z)
     if self.projection.anchors.numel() == 0: self.refresh_anchors()

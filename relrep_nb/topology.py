@@ -9,10 +9,10 @@ __all__ = ['death_times', 'ClassDeathTimes', 'class_death_times', 'densification
            'sample_death_times', 'suggest_beta', 'plot_death_times']
 
 # %% ../nbs/20_topology.ipynb #ec3a7297
+import math
 from dataclasses import dataclass
 import numpy as np
 import torch
-import matplotlib.pyplot as plt
 try: import numba                  # compiled Prim and edge lengths on the CPU; the pure-torch path runs without it
 except ImportError: numba = None
 
@@ -175,8 +175,16 @@ def _check_points(x, name='x'):
     "Raise a clear error unless `x` is a finite floating-point tensor."
     if not isinstance(x, torch.Tensor): raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     if not x.is_floating_point(): raise TypeError(f"{name} must be a floating-point tensor, got {x.dtype}")
-    if not torch.isfinite(x.sum()) and not torch.isfinite(x).all():   # the exact test only when the sum is not finite
-        raise ValueError(f"{name} holds non-finite values (NaN or inf)")
+    if x.numel() == 0: return
+    big = float(x.detach().abs().amax())                                 # NaN or inf if any entry is
+    if not math.isfinite(big): raise ValueError(f"{name} holds non-finite values (NaN or inf)")
+    fi = torch.finfo(x.dtype)
+    if big > math.sqrt(fi.max / (4 * x.shape[-1])):
+        raise ValueError(f"overflow: {name} holds coordinates up to {big:.1e}, whose squared distances overflow "
+                         f"{x.dtype}; rescale or centre the points (death times scale with them) or use float64")
+    if 0 < big < math.sqrt(fi.tiny) * 2**12:
+        raise ValueError(f"underflow: {name} holds coordinates of at most {big:.1e}, whose squared distances "
+                         f"underflow {x.dtype}; rescale the points (death times scale with them) or use float64")
 
 def _death_times_padded(x, valid=None, choice_dtype=None):
     "Sorted death times of each cloud of `x` (b, n, d), NaN after the `n_valid - 1` real ones: (b, n-1) and its mask."
@@ -331,6 +339,7 @@ def plot_death_times(groups:dict, # name → death times (tensor or array, any s
     vals = {k: np.asarray(torch.as_tensor(v).detach().cpu().double().flatten()) for k, v in groups.items()}
     vals = {k: v[np.isfinite(v)] for k, v in vals.items()}
     if not any(len(v) for v in vals.values()): raise ValueError("no death times to plot")
+    import matplotlib.pyplot as plt   # only when a plot is drawn: the rest of the module needs no matplotlib
     if ax is None: _, ax = plt.subplots(figsize=(6, 3))
     allv = np.concatenate([v for v in vals.values()])
     edges = np.linspace(allv.min(), allv.max() if allv.max() > allv.min() else allv.min() + 1, bins + 1)
