@@ -44,7 +44,7 @@ def variants(k, n, d, dev):
     z0 = torch.randn(k*n, d, generator=g).to(dev)
     y = torch.arange(k).repeat_interleave(n).to(dev)
     def ours():
-        z = z0.detach().requires_grad_(); topo_densification_loss(z, y, BETA).backward(); _sync(dev)
+        z = z0.detach().requires_grad_(); topo_densification_loss(z, y, BETA, reduction="sum").backward(); _sync(dev)
     def gudhi_():
         z = z0.detach().requires_grad_(); zn = z0.double().cpu().numpy(); edges = []
         for c in range(k):
@@ -79,7 +79,7 @@ def check_same(k, n, d, dev):
     "The variants agree: ours and gudhi give the same loss on the benchmark's data (a guard, not a timing)."
     g = torch.Generator().manual_seed(0)
     z0 = torch.randn(k*n, d, generator=g)
-    ours = float(topo_densification_loss(z0.double(), torch.arange(k).repeat_interleave(n), BETA))
+    ours = float(topo_densification_loss(z0.double(), torch.arange(k).repeat_interleave(n), BETA, reduction="sum"))
     ref = 0.
     for c in range(k):
         st = gudhi.RipsComplex(points=z0[c*n:(c+1)*n].double().numpy()).create_simplex_tree(max_dimension=1)
@@ -97,7 +97,7 @@ def training_step(dev, repeats, classes=16, per_class=16, d=768, lam=0.02):
     def step(with_loss):
         def f():
             z = body(x); loss = F.cross_entropy(head(z), y)
-            if with_loss: loss = loss + lam * topo_densification_loss(z, y, 3.)
+            if with_loss: loss = loss + lam * topo_densification_loss(z, y, 3., reduction="sum")
             opt.zero_grad(); loss.backward(); opt.step(); _sync(dev)
         return f
     return timeit(dict(plain=step(False), with_loss=step(True)), repeats, warmup=3)

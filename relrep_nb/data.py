@@ -6,8 +6,9 @@ Docs: https://relrep-nb.github.io/relrep_nb/data.html.md"""
 
 # %% auto #0
 __all__ = ['SNIPPET_BIN_EDGES', 'SNIPPET_CLASSES', 'SNIPPET_COLUMNS', 'AMAZON_REVIEWS_MULTI', 'ClassGroupedSampler',
-           'ClassGroupedDL', 'rating_to_label', 'load_amazon_snippets', 'ReviewSplit', 'split_by_review',
-           'import_optional', 'check_text_dataset', 'load_amazon_reviews_multi', 'DistributedClassGroupedSampler']
+           'ClassPureGroupSampler', 'ClassGroupedDL', 'rating_to_label', 'load_amazon_snippets', 'ReviewSplit',
+           'split_by_review', 'import_optional', 'check_text_dataset', 'load_amazon_reviews_multi',
+           'DistributedClassGroupedSampler']
 
 # %% ../nbs/30_data.ipynb #b7e2cd8b
 import csv
@@ -80,9 +81,37 @@ class ClassGroupedSampler:
     def __iter__(self):
         for _ in range(self.n_batches): yield np.concatenate([self._take(c) for c in self._choose_classes()])
 
+# %% ../nbs/30_data.ipynb #9a7e0001
+class ClassPureGroupSampler(ClassGroupedSampler):
+    "The reference code's batches: groups of one random mixed batch of `m`, then `m` samples of each class, classes in random order."
+    def __init__(self,
+                 labels, # class of every sample, shape (n,), integers
+                 m:int=16, # samples in every batch
+                 seed:int=0, # seed of the generator that draws the batches
+                 n_groups:int|None=None, # groups per epoch; default `len(labels) // (m * classes)`
+                ):
+        super().__init__(labels, k=1, m=m, seed=seed)
+        self.group_size = len(self.classes) + 1
+        self.n_groups = len(labels) // (self.m * len(self.classes)) if n_groups is None else int(n_groups)
+        if self.n_groups < 1: raise ValueError(f"no whole group fits: {len(labels)} samples, {len(self.classes)} classes × m={m}")
+        self.n_batches = self.n_groups * self.group_size
+        self._all, self._mixed_pos = self.rng.permutation(len(labels)), 0
+
+    def _take_mixed(self):
+        "Next `m` samples drawn without replacement from every sample, reshuffled when fewer than `m` are left."
+        if self._mixed_pos + self.m > len(self._all): self._all, self._mixed_pos = self.rng.permutation(len(self._all)), 0
+        out = self._all[self._mixed_pos:self._mixed_pos + self.m]
+        self._mixed_pos += self.m
+        return out
+
+    def __iter__(self):
+        for _ in range(self.n_groups):
+            yield self._take_mixed()
+            for c in self.rng.permutation(len(self.classes)): yield self._take(c)
+
 # %% ../nbs/30_data.ipynb #96e92031
 class ClassGroupedDL(DataLoader):
-    "A fastai `DataLoader` whose training batches hold `k` classes × `m` samples (see `ClassGroupedSampler`)."
+    "A fastai `DataLoader` of class-grouped training batches: `k` classes × `m` samples, or the reference code's class-pure groups."
     def __init__(self,
                  dataset=None, # indexable dataset of `n` samples
                  labels=None, # class of every sample, shape (n,)
@@ -91,7 +120,10 @@ class ClassGroupedDL(DataLoader):
                  seed:int=0, # seed of the batch sampler
                  shuffle:bool=True, # True: class-grouped random batches; False: the dataset in order
                  bs:int|None=None, # batch size when `shuffle=False` (default `k*m`); must be `k*m` otherwise
+                 protocol:str='mixed', # 'mixed': `k` classes × `m` per batch; 'pure': `ClassPureGroupSampler` groups of `m`
                  **kwargs):
+        if protocol not in ('mixed', 'pure'): raise ValueError(f"protocol must be 'mixed' or 'pure', got {protocol!r}")
+        if protocol == 'pure': k = 1
         if labels is None: raise ValueError("ClassGroupedDL needs `labels`")
         if bs is None: bs = k*m
         if shuffle and bs != k*m: raise ValueError(f"bs={bs} must equal k*m={k*m} for class-grouped batches")
@@ -99,8 +131,9 @@ class ClassGroupedDL(DataLoader):
         super().__init__(dataset, bs=bs, shuffle=shuffle, drop_last=shuffle, **kwargs)
         if self.n is not None and len(labels) != self.n:
             raise ValueError(f"{len(labels)} labels for a dataset of {self.n} samples")
-        self.labels, self.k, self.m, self.seed = labels, k, m, seed
-        self.sampler = ClassGroupedSampler(labels, k, m, seed=seed)
+        self.labels, self.k, self.m, self.seed, self.protocol = labels, k, m, seed, protocol
+        self.sampler = ClassGroupedSampler(labels, k, m, seed=seed) if protocol == 'mixed' else ClassPureGroupSampler(labels, m, seed)
+        self.group_size = getattr(self.sampler, 'group_size', 1)   # batches per optimiser step (see `ClassPureGroups`)
 
     def __len__(self): return len(self.sampler) if self.shuffle else super().__len__()
 
@@ -110,7 +143,7 @@ class ClassGroupedDL(DataLoader):
 
     def new(self, dataset=None, cls=None, **kwargs):
         "Same kind of loader with some settings changed (fastai calls it for `get_preds`, `test_dl`)."
-        kwargs = {**dict(labels=self.labels, k=self.k, m=self.m, seed=self.seed), **kwargs}
+        kwargs = {**dict(labels=self.labels, k=self.k, m=self.m, seed=self.seed, protocol=self.protocol), **kwargs}
         if not kwargs.get('shuffle', self.shuffle): kwargs.setdefault('bs', self.bs)
         kwargs.pop('drop_last', None)
         return super().new(dataset=dataset, cls=cls, **kwargs)

@@ -270,7 +270,7 @@ _PENALTIES = dict(abs=lambda u: u.abs(), squared=lambda u: u*u, relu=torch.relu)
 def densification_penalty(cdt:ClassDeathTimes, # death times of the classes of a batch (`class_death_times`)
                           beta:float, # target scale β of the death times
                           variant:str='abs', # 'abs' |d-β|, 'squared' (d-β)², 'relu' max(d-β, 0)
-                          reduction:str='sum', # over classes: 'sum' (the paper) or 'mean'; always summed within a class
+                          reduction:str='mean', # over classes: 'mean' (Hofer) or 'sum' (the paper); always summed within a class
                          ) -> torch.Tensor: # scalar
     "Topological densification loss of precomputed per-class death times."
     if variant not in _PENALTIES: raise ValueError(f"variant must be one of {list(_PENALTIES)}, got {variant!r}")
@@ -286,7 +286,7 @@ def topo_densification_loss(z:torch.Tensor, # batch of points (latents or relati
                             y:torch.Tensor, # class labels, shape (n,)
                             beta:float, # target scale β of the death times
                             variant:str='abs', # 'abs' |d-β|, 'squared' (d-β)², 'relu' max(d-β, 0)
-                            reduction:str='sum', # over classes: 'sum' (the paper) or 'mean'
+                            reduction:str='mean', # over classes: 'mean' (Hofer) or 'sum' (the paper)
                             min_points:int=2, # smaller classes are skipped or rejected (see `on_small`)
                             on_small:str='skip', # 'skip' or 'raise' for classes with fewer than `min_points` points
                            ) -> torch.Tensor: # scalar
