@@ -259,6 +259,7 @@ class RelativeClassifier(nn.Module):
         d_latent:int|None=None, # latent size; inferred from the anchors when omitted
         momentum:float=0.1, # of the running statistics (robust)
         stats:str='batch', # train-mode statistics of the robust projection
+        update:str='source', # running averages of the robust projection: 'source' or 'sequential' (`RelativeProjection`)
         anchor_chunk:int=1024, # anchors encoded this many at a time by `refresh_anchors`
         head_norm:str|None=None, # relative modes: None (the head reads the cosines), 'layernorm' or 'temperature'
     ):
@@ -278,7 +279,8 @@ class RelativeClassifier(nn.Module):
             with torch.no_grad(): d_latent = self._encode_anchors().shape[1]
         self.d_latent = d_latent
         if mode == 'absolute': self.projection, n_in = None, d_latent
-        else: self.projection, n_in = RelativeProjection(robust=mode == 'robust', momentum=momentum, stats=stats), len(anchor_inputs)
+        else: self.projection, n_in = RelativeProjection(robust=mode == 'robust', momentum=momentum, stats=stats,
+                                                                    update=update), len(anchor_inputs)
         self.head_norm = head_norm
         self.head = nn.Linear(n_in, n_classes)
         if head_norm == 'layernorm': self.head = nn.Sequential(nn.LayerNorm(n_in, elementwise_affine=False), self.head)
