@@ -6,41 +6,50 @@ Docs: https://relrep-nb.github.io/relrep_nb/cli.html.md"""
 
 # %% ../nbs/33_cli.ipynb #c1134520
 from __future__ import annotations
-import argparse, dataclasses, math, os, sys, time
+import argparse, dataclasses, math, os, sys, tempfile, time, warnings
 from pathlib import Path
 import pandas as pd
 import torch
 import matplotlib.pyplot as plt
-from fastai.torch_core import default_device
-from .stitching import (PAPER_TABLE, PRESETS, PROTOCOLS, VARIANTS, METRICS, ResultsStore, _load_model,
-                                 grid_data, model_latents, plan_runs, run_grid, run_name, score_runs, stitching_ratios,
-                                 stitching_table, summarise)
-from .topology import plot_death_times, sample_death_times
+with warnings.catch_warnings():   # fastai's layers use torch.jit.script, which torch warns about
+    warnings.filterwarnings('ignore', r'`torch\.jit\.script` is deprecated', FutureWarning)
+    from fastai.torch_core import default_device
+    from relrep_nb.stitching import (PAPER_TABLE, PRESETS, PROTOCOLS, SKIPPED, VARIANTS, METRICS,
+                                     BrokenFileError, ResultsStore, _load_model, _write_atomic,
+                                     folder_scores, grid_data, model_latents, plan_runs, run_name,
+                                     stitching_ratios, stitching_table, summarise, train_runs)
+    from relrep_nb.topology import plot_death_times, sample_death_times
 
 # %% auto #0
-__all__ = ['PROTOCOL_TITLES', 'StitchingResults', 'death_time_groups', 'death_time_figure', 'main', 'relrep_stitch']
+__all__ = ['PROTOCOL_TITLES', 'StitchingResults', 'death_time_groups', 'death_time_figure', 'default_threads', 'main',
+           'relrep_stitch']
 
 # %% ../nbs/33_cli.ipynb #1e1c749f
-PROTOCOL_TITLES = {'top': 'Trainable top on frozen encoders (the paper\'s fine-tuning, in miniature)',
-                   'frozen': 'Frozen encoders, relative projection on their embeddings (Moschella et al.\'s protocol)',
-                   'finetune': 'Full fine-tuning (the paper\'s protocol)'}
+PROTOCOL_TITLES = {
+    'top': "Trainable top on frozen encoders (the paper's fine-tuning, in miniature)",
+    'frozen': "Frozen encoders, relative projection on their embeddings "
+              "(Moschella et al.'s protocol)",
+    'finetune': "Full fine-tuning (the paper's protocol)"}
 
 def _md(df:pd.DataFrame, floatfmt='.3f')->str:
     "A DataFrame as a markdown table (index as columns), without the optional tabulate dependency."
     d = df.reset_index()
-    fmt = lambda v: ('n/a' if isinstance(v, float) and math.isnan(v) else format(v, floatfmt)) if isinstance(v, float) else str(v)
+    def fmt(v):
+        if not isinstance(v, float): return str(v)
+        return 'n/a' if math.isnan(v) else format(v, floatfmt)
     lines = ['| ' + ' | '.join(map(str, d.columns)) + ' |', '|' + '---|' * len(d.columns)]
     lines += ['| ' + ' | '.join(fmt(v) for v in row) + ' |' for row in d.itertuples(index=False)]
     return '\n'.join(lines)
 
 class StitchingResults:
-    "Scores of a stitching grid with the poster's tables, the ratios, and the paper's numbers alongside."
+    "Scores of a stitching grid with the poster's tables, the ratios, and the paper's numbers."
     def __init__(self,
-                 scores:pd.DataFrame, # one row per (protocol, variant, seed, decoder, encoder) with acc, f1, mae
+                 scores:pd.DataFrame, # protocol, variant, seed, decoder, encoder, acc, f1, mae
                  preset_name:str='offline', # for the headings
                 ):
         need = {'protocol', 'variant', 'seed', 'decoder', 'encoder', *METRICS}
-        if missing := need - set(scores.columns): raise ValueError(f"scores lack the columns {sorted(missing)}")
+        if missing := need - set(scores.columns):
+            raise ValueError(f"scores lack the columns {sorted(missing)}")
         if scores.empty: raise ValueError("no scores")
         self.scores, self.preset_name = scores, preset_name
 
@@ -60,19 +69,23 @@ class StitchingResults:
 
     def to_markdown(self)->str:
         "All tables, ours and the paper's, as one markdown document."
-        out = [f"Preset `{self.preset_name}`, seeds {', '.join(map(str, self.seeds))}; cells are accuracy / weighted F1 / MAE, "
-               "all ×100, mean ± std over seeds (each seed its own split by review and initialisation). "
-               "γ = decoder's language, φ = encoder's language; each language is scored against its own test labels."]
+        ratio = "\nStitched ÷ native accuracy of the encoder's language:\n"
+        fewer = "\nSeeds per cell (runs are missing: cells average over fewer seeds):\n"
+        seeds = ', '.join(map(str, self.seeds))
+        out = [f"Preset `{self.preset_name}`, seeds {seeds}; cells are accuracy / weighted F1 / "
+               "MAE, all ×100, mean ± std over seeds (each seed its own split by review and "
+               "initialisation). γ = decoder's language, φ = encoder's language; each language is "
+               "scored against its own test labels."]
         for p in self.protocols:
-            out += [f"\n### {PROTOCOL_TITLES[p]}\n", _md(self.table(p)), "\nStitched ÷ native accuracy of the encoder's language:\n", _md(self.ratios(p))]
-            if (n := self.seed_counts(p)) is not None:
-                out += ["\nSeeds per cell (runs are missing: cells average over fewer seeds):\n", _md(n)]
-        out += ["\n### The paper (García-Castellanos et al. 2024: RoBERTa, full fine-tuning, Amazon reviews)\n", _md(stitching_table(PAPER_TABLE)),
-                "\nStitched ÷ native accuracy of the encoder's language:\n", _md(stitching_ratios(PAPER_TABLE))]
+            out += [f"\n### {PROTOCOL_TITLES[p]}\n", _md(self.table(p)), ratio, _md(self.ratios(p))]
+            if (n := self.seed_counts(p)) is not None: out += [fewer, _md(n)]
+        paper = ("\n### The paper (García-Castellanos et al. 2024: RoBERTa, full fine-tuning, "
+                 "Amazon reviews)\n")
+        out += [paper, _md(stitching_table(PAPER_TABLE)), ratio, _md(stitching_ratios(PAPER_TABLE))]
         return '\n'.join(out)
 
     def seed_counts(self, protocol:str)->pd.DataFrame|None:
-        "Seeds behind each cell, (decoder, encoder) × variant, when some cell has fewer than `seeds`; None when all are complete."
+        "Seeds behind each (decoder, encoder) × variant cell when some cell lacks seeds, else None."
         sc = self.scores[self.scores.protocol == protocol]
         n = sc.groupby(['decoder', 'encoder', 'variant'])['seed'].nunique().unstack('variant')
         if (n == len(self.seeds)).all().all(): return None
@@ -81,16 +94,19 @@ class StitchingResults:
     def _repr_markdown_(self): return self.to_markdown()
 
     def save(self, out)->list:
-        "Write table.md, table.csv (per-seed scores), table_summary.csv and table.tex under `out`; return the paths."
+        "Write table.md, table.csv (per-seed scores), table_summary.csv and table.tex under `out`."
         out = Path(out); out.mkdir(parents=True, exist_ok=True)
-        self.scores.to_csv(out/'table.csv', index=False)
-        pd.concat([self.summary(p).assign(protocol=p) for p in self.protocols]).to_csv(out/'table_summary.csv', index=False)
-        (out/'table.md').write_text(self.to_markdown() + '\n')
+        summary = pd.concat([self.summary(p).assign(protocol=p) for p in self.protocols])
         tex = []
         for p in self.protocols:
-            tex += [f"% {PROTOCOL_TITLES[p]}", self.table(p).to_latex(escape=True), self.ratios(p).to_latex(float_format='%.3f')]
-        (out/'table.tex').write_text('\n'.join(tex))
-        return [out/f for f in ('table.md', 'table.csv', 'table_summary.csv', 'table.tex')]
+            tex += [f"% {PROTOCOL_TITLES[p]}", self.table(p).to_latex(escape=True),
+                    self.ratios(p).to_latex(float_format='%.3f')]
+        writes = {'table.md': lambda t: t.write_text(self.to_markdown() + '\n'),   # atomic
+                  'table.csv': lambda t: self.scores.to_csv(t, index=False),
+                  'table_summary.csv': lambda t: summary.to_csv(t, index=False),
+                  'table.tex': lambda t: t.write_text('\n'.join(tex))}
+        for name, write in writes.items(): _write_atomic(out/name, write)
+        return [out/f for f in writes]
 
 # %% ../nbs/33_cli.ipynb #d7d08e49
 @torch.no_grad()
@@ -102,128 +118,221 @@ def death_time_groups(
     size:int|None=None, # points per cloud (default `preset.cloud_size`)
     n_clouds:int=32, # clouds per class
 )->dict: # (variant, placement) → language → death times
-    "Death times of same-class clouds of test latents (pre) and relative vectors (post) of the robust models."
+    "Death times of same-class clouds of robust models' test latents (pre) and relative vectors."
     store = ResultsStore(out, preset.config())
     data, res = grid_data(preset, progress=False)(seed), {}
     for v in ('robust', 'robust_topo'):
         for lang in preset.encoders:
             if not store.has(protocol=protocol, variant=v, lang=lang, seed=seed):
-                raise FileNotFoundError(f"{out}: no {protocol}/{v}/{lang}/seed {seed} run; run the grid with that variant first")
+                name = f"{protocol}/{v}/{lang}/seed {seed}"
+                raise FileNotFoundError(f"{out}: no {name} run; run the grid with that variant")
             m = _load_model(store, preset, data, protocol, v, lang, seed).to(default_device())
             latents = model_latents(m, data.inputs(lang, 'test'), preset.eval_bs)
             for place, z in zip(('pre', 'post'), latents):
-                dt = sample_death_times(z, data.targets(lang, 'test'), size or preset.cloud_size, n_clouds, seed)
+                y = data.targets(lang, 'test')
+                dt = sample_death_times(z, y, size or preset.cloud_size, n_clouds, seed)
                 res.setdefault((v, place), {})[lang] = torch.cat([t.flatten() for t in dt.values()])
     return res
 
 def death_time_figure(
     groups:dict, # output of `death_time_groups`
-    betas:dict|None=None, # language → (β_pre, β_post) its densified model was trained towards, drawn dashed in its colour
+    betas:dict|None=None, # language → the (β_pre, β_post) its densified model was trained to
 ):
-    "The poster's figure: rows without / with densification, columns pre / post relative, a curve per language."
+    "The poster's figure: rows without / with densification, columns pre / post relative."
     fig, axs = plt.subplots(2, 2, figsize=(10, 6), constrained_layout=True)
     for i, (v, row) in enumerate([('robust', 'robust'), ('robust_topo', 'robust + densification')]):
         for j, place in enumerate(('pre', 'post')):
-            ax = plot_death_times(groups[(v, place)], ax=axs[i, j], title=f"{row}, {place}-relative")
-            for k, lang in enumerate(groups[(v, place)]):   # plot_death_times draws the groups in the colour cycle's order
+            title = f"{row}, {place}-relative"
+            ax = plot_death_times(groups[(v, place)], ax=axs[i, j], title=title)
+            for k, lang in enumerate(groups[(v, place)]):   # drawn in the colour cycle's order
                 if betas and lang in betas:
-                    ax.axvline(betas[lang][j], color=f'C{k}', linestyle='--', linewidth=1, label=f'β {lang} = {betas[lang][j]:.3g}')
+                    ax.axvline(betas[lang][j], color=f'C{k}', linestyle='--', linewidth=1,
+                               label=f'β {lang} = {betas[lang][j]:.3g}')
             ax.legend(fontsize='small')
     return fig
 
 # %% ../nbs/33_cli.ipynb #8c498371
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):   # argparse prints its usage first: one line instead, the mistake
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
 def _parser():
-    p = argparse.ArgumentParser(prog='relrep-stitch', description="Zero-shot cross-lingual stitching: train the grid, "
-                                "write the paper's table (markdown, CSV, LaTeX), the death-time figure and a run log.")
-    p.add_argument('--preset', default='offline', help=f"settings preset, one of {sorted(PRESETS)} (default: offline)")
-    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2, 3, 4], help='seeds (default: 0 1 2 3 4)')
-    p.add_argument('--out', default=None, help='results folder (default: runs/<preset>); rerunning resumes it')
-    p.add_argument('--variants', nargs='+', default=list(VARIANTS), help=f"variants (default: all of {' '.join(VARIANTS)})")
-    p.add_argument('--protocols', nargs='+', default=None, help=f"protocols (default: the preset's; offline: {' '.join(PROTOCOLS)})")
-    p.add_argument('--epochs', type=int, default=None, help="override the preset's epochs (for quick looks)")
-    p.add_argument('--cache', default=None, help='embedding cache folder (default: $RELREP_NB_CACHE or ~/.cache/relrep_nb)')
-    p.add_argument('--no-figure', action='store_true', help='skip the death-time figure')
-    p.add_argument('--quiet', action='store_true', help='no progress bar')
-    g = p.add_argument_group('several processes and machines (see the Scaling up page)')
-    g.add_argument('--shard', default=None, metavar='I/N', help="train only share I of N of the grid's runs (0-based: 0/N … N-1/N) "
-                   "and write no tables, e.g. --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT")
-    g.add_argument('--collect', action='store_true', help='train nothing: score the finished runs in --out and write the tables; '
-                   'fails listing the missing runs')
-    g.add_argument('--allow-missing', action='store_true', help='with --collect: leave out the seeds with missing runs, '
-                   'list them, and show the seeds behind each cell')
-    g.add_argument('--sync-stats', action='store_true', help='several processes: synchronise the robust normalisation statistics '
-                   '(default: per-process batch statistics)')
+    about = ("Zero-shot cross-lingual stitching: train the grid, write the paper's table "
+             "(markdown, CSV, LaTeX), the death-time figure and a run log.")
+    p = _Parser(prog='relrep-stitch', description=about)
+    add = p.add_argument
+    add('--preset', default='offline', 
+        help=f"settings preset, one of {sorted(PRESETS)} (default: offline)")
+    add('--seeds', type=int, nargs='+', default=[0, 1, 2, 3, 4], help='seeds (default: 0 1 2 3 4)')
+    add('--out', default=None, help='results folder (default: runs/<preset>); rerunning resumes it')
+    add('--variants', nargs='+', default=None,
+        help=f"variants (default: those of {' '.join(VARIANTS)} that the protocols run)")
+    add('--protocols', nargs='+', default=None,
+        help=f"protocols, of {' '.join(PROTOCOLS)} (default: the preset's; offline: top frozen)")
+    add('--epochs', type=int, default=None, help="override the preset's epochs (for quick looks)")
+    add('--threads', type=int, default=None, help="torch threads (default: $OMP_NUM_THREADS, else "
+        "the cores this process may use; 1 under --shard or a launch of several processes)")
+    add('--cache', default=None,
+        help='embedding cache folder (default: $RELREP_NB_CACHE or ~/.cache/relrep_nb)')
+    add('--no-figure', action='store_true', help='skip the death-time figure')
+    add('--quiet', action='store_true', help='no progress bar')
+    add = p.add_argument_group('several processes and machines (see the Scaling up page)')
+    add = add.add_argument
+    add('--shard', default=None, metavar='I/N', help="train only share I of N of the grid's runs "
+        "(0-based: 0/N … N-1/N) and write no tables, "
+        "e.g. --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT")
+    add('--collect', action='store_true', help='train nothing: score the finished runs in --out '
+        'and write the tables; fails listing the missing runs')
+    add('--allow-missing', action='store_true', help='with --collect: leave out the seeds with '
+        'missing runs, list them, and show the seeds behind each cell')
+    add('--sync-stats', action='store_true', help='several processes: synchronise the robust '
+        'normalisation statistics (default: per-process batch statistics)')
     return p
 
-def main(argv:list|None=None)->StitchingResults|None:
-    "Entry point of `relrep-stitch` (None from a shard, or from the processes of a launch other than rank 0)."
-    a = _parser().parse_args(argv)
-    if a.preset not in PRESETS: _parser().error(f"unknown preset {a.preset!r}: choose from {sorted(PRESETS)}")
-    bad = [v for v in a.variants if v not in VARIANTS]
-    if bad: _parser().error(f"unknown variants {bad}: choose from {list(VARIANTS)}")
+def _joined(argv):
+    "`--shard -1/2` as `--shard=-1/2`: argparse takes a value that starts with '-' for an option."
+    argv, out = list(sys.argv[1:] if argv is None else argv), []
+    while argv:
+        a = argv.pop(0)
+        if a == '--shard' and argv and argv[0][:1] == '-' and argv[0][1:2].isdigit():
+            a = f'--shard={argv.pop(0)}'
+        out.append(a)
+    return out
+
+# %% ../nbs/33_cli.ipynb #b2c3d4e5
+def default_threads(
+    several:bool=False, # several processes share the machine (`--shard`, `accelerate launch`)
+)->int:
+    "torch's threads without `--threads`: `$OMP_NUM_THREADS`, else the cores at hand, 1 if several."
+    env = os.environ.get('OMP_NUM_THREADS', '')
+    if env.isdigit() and int(env) > 0: return int(env)
+    if several: return 1
+    if hasattr(os, 'sched_getaffinity'): return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+# %% ../nbs/33_cli.ipynb #d4e5f6a8
+def _unwritable(out:Path)->str|None:
+    "Why `out` cannot be a results folder (a file, under a file, not writable); creates nothing."
+    if out.exists() and not out.is_dir(): return f"--out {out} is a file, not a folder"
+    base = next(p for p in (out.absolute(), *out.absolute().parents) if p.exists())
+    if not base.is_dir(): return f"--out {out} lies under {base}, which is a file, not a folder"
+    try: tempfile.TemporaryFile(dir=base).close()
+    except OSError as e: return f"--out {out}: cannot write in {base} ({e.strerror or e})"
+    return None
+
+def _checked(a, world:int)->tuple:
+    "A command line's settings, all validated before anything is created (ValueError: a mistake)."
+    if a.preset not in PRESETS:
+        raise ValueError(f"unknown preset {a.preset!r}: choose from {sorted(PRESETS)}")
+    if bad := [v for v in a.variants or () if v not in VARIANTS]:
+        raise ValueError(f"unknown variants {bad}: choose from {list(VARIANTS)}")
     preset = PRESETS[a.preset]
     if a.epochs is not None:
-        if a.epochs < 1: _parser().error("--epochs must be at least 1")
+        if a.epochs < 1: raise ValueError("--epochs must be at least 1")
         preset = dataclasses.replace(preset, epochs=a.epochs)
-    protocols = a.protocols or list(getattr(preset, 'protocols', PROTOCOLS))
-    if a.shard is not None and a.collect: _parser().error("--shard and --collect exclude each other: shares train, --collect builds the tables")
-    if a.allow_missing and not a.collect: _parser().error("--allow-missing goes with --collect")
-    rank, world = int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))   # set by accelerate launch / torchrun
-    several = a.shard is not None or world > 1
-    if a.sync_stats and world < 2: _parser().error("--sync-stats needs several processes (accelerate launch --num_processes N ...)")
-    if several or a.collect:   # accelerate (the `distributed` extra) is needed only here
-        from relrep_nb.distributed import collect_scores, launch_runs, parse_shard, shard_runs
-    try:
-        shard = parse_shard(a.shard) if a.shard is not None else None
-        keys = plan_runs(preset, a.variants, a.seeds, protocols) if several else None
-    except ValueError as e: _parser().error(str(e))
+    if a.threads is not None and a.threads < 1: raise ValueError("--threads must be at least 1")
+    if a.shard is not None and a.collect:
+        raise ValueError("--shard and --collect exclude each other: shares train, --collect builds "
+                         "the tables")
+    if a.allow_missing and not a.collect: raise ValueError("--allow-missing goes with --collect")
+    if a.sync_stats and world < 2:
+        raise ValueError("--sync-stats needs several processes (accelerate launch "
+                         "--num_processes N)")
+    protocols = list(a.protocols or preset.protocols)
+    variants = a.variants or [v for v in VARIANTS if any((p, v) not in SKIPPED for p in protocols)]
+    keys = plan_runs(preset, variants, a.seeds, protocols)   # protocols, seeds, skipped variants
+    shard = None
+    if a.shard is not None:
+        from relrep_nb.distributed import parse_shard   # accelerate: needed for shares only
+        shard = parse_shard(a.shard)
     out = Path(a.out or f'runs/{a.preset}')
-    if a.collect and not (out/'config.json').exists(): _parser().error(f"{out} is not a results folder (no config.json): nothing to collect")
+    if why := _unwritable(out): raise ValueError(why)
+    if a.collect and not (out/'config.json').exists():
+        raise ValueError(f"{out} is not a results folder (no config.json): nothing to collect")
+    if a.cache and Path(a.cache).exists() and not Path(a.cache).is_dir():
+        raise ValueError(f"--cache {a.cache} is a file, not a folder")
+    return preset, protocols, list(variants), keys, shard, out
+
+# %% ../nbs/33_cli.ipynb #e5f6a7b9
+def _groups_text(groups): return ', '.join(f"{p}/{v}/seed {s}" for p, v, s in groups)
+
+def main(argv:list|None=None)->StitchingResults|None:
+    "Entry point of `relrep-stitch` (None from a shard, or from a launch's processes but rank 0)."
+    parser = _parser()
+    a = parser.parse_args(_joined(argv))
+    rank, world = int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))   # launchers
+    several = a.shard is not None or world > 1
+    try: preset, protocols, variants, keys, shard, out = _checked(a, world)
+    except ValueError as e: parser.error(str(e))
+    if several or a.collect:   # accelerate (the `distributed` extra) is needed only here
+        from relrep_nb.distributed import collect_scores, launch_runs, shard_runs
     if rank == 0:
-        try: ResultsStore(out, preset.config())     # a folder of another configuration is refused here, naming the settings
-        except ValueError as e: _parser().error(str(e))
-    tag = (f"[shard {shard[0]}/{shard[1]}] " if shard else '') + (f"[{world} processes] " if world > 1 else '')
+        try: ResultsStore(out, preset.config())   # another configuration, a broken config.json
+        except ValueError as e: parser.error(str(e))
+    tag = (f"[shard {shard[0]}/{shard[1]}] " if shard else '')
+    tag += f"[{world} processes] " if world > 1 else ''
     logf = open(out/'run.log', 'a') if rank == 0 else None    # one writer: rank 0
-    def log(msg, echo=not a.quiet):
+    def log(msg, echo=not a.quiet, err=False):
         if logf is None: return
         line = f"{time.strftime('%Y-%m-%d %H:%M:%S')}  {tag}{msg}"
         print(line, file=logf, flush=True)
-        if echo: print(line, flush=True)
-    log(f"relrep-stitch --preset {a.preset} --seeds {' '.join(map(str, a.seeds))} --variants {' '.join(a.variants)} "
-        f"--protocols {' '.join(protocols)} --out {out}" + (f" --shard {a.shard}" if shard else '') + (' --collect' if a.collect else '')
-        + (' --allow-missing' if a.allow_missing else '') + (' --sync-stats' if a.sync_stats else ''))
-    t0 = time.perf_counter()
+        if err: print(f"relrep-stitch: {msg}", file=sys.stderr, flush=True)   # also when --quiet
+        elif echo: print(line, flush=True)
+    def warn(msg): log(msg, err=True)
+    def quiet_log(msg): log(msg, echo=False)   # the bar shows progress; the file keeps the lines
+    threads = a.threads or default_threads(several)
+    flags = [f"--shard {a.shard}" if shard else '', '--collect' * a.collect,
+             '--allow-missing' * a.allow_missing, '--sync-stats' * a.sync_stats]
+    log(f"relrep-stitch --preset {a.preset} --seeds {' '.join(map(str, a.seeds))} "
+        f"--variants {' '.join(variants)} --protocols {' '.join(protocols)} --out {out} "
+        f"--threads {threads} " + ' '.join(f for f in flags if f))
+    t0, threads_before = time.perf_counter(), torch.get_num_threads()
+    torch.set_num_threads(threads)
+    log(f"threads: {threads} (torch.set_num_threads)", echo=False)
     try:
         if a.collect:
-            try: scores, missing = collect_scores(out, preset, a.variants, a.seeds, protocols, allow_missing=a.allow_missing,
-                                                  cache_dir=a.cache)
-            except FileNotFoundError as e: _parser().error(str(e))
-            if missing: log(f"{len(missing)} runs missing, their seeds left out of their cells: {', '.join(map(run_name, missing))}")
+            try: _, missing = collect_scores(out, preset, variants, a.seeds, protocols,
+                                             allow_missing=a.allow_missing, cache_dir=a.cache)
+            except FileNotFoundError as e: parser.error(str(e))
+            if missing: log(f"{len(missing)} runs missing, their seeds left out of their cells: "
+                            + ', '.join(map(run_name, missing)))
         elif several:
             if shard: keys = shard_runs(keys, *shard)
-            log(f"{len(keys)} runs in this share" if shard else f"{len(keys)} runs, each on {world} processes")
-            trained = launch_runs(out, preset, keys, cache_dir=a.cache, log=lambda msg: log(msg, echo=False), sync_stats=a.sync_stats,
-                                  progress=not a.quiet)
+            log(f"{len(keys)} runs " + ("in this share" if shard else f"each on {world} processes"))
+            trained = launch_runs(out, preset, keys, cache_dir=a.cache, log=quiet_log, warn=warn,
+                                  sync_stats=a.sync_stats, progress=not a.quiet)
             if shard or rank != 0:
-                log(f"done in {time.perf_counter() - t0:.0f} s: trained {len(trained)}, {len(keys) - len(trained)} were finished already")
+                log(f"done in {time.perf_counter() - t0:.0f} s: trained {len(trained)}, "
+                    f"{len(keys) - len(trained)} were finished already")
                 return None
-            scores = score_runs(out, preset, variants=a.variants, seeds=a.seeds, protocols=protocols, cache_dir=a.cache)   # all trained
         else:
-            scores = run_grid(out, preset, variants=a.variants, seeds=a.seeds, protocols=protocols, cache_dir=a.cache,
-                              progress=not a.quiet, log=lambda msg: log(msg, echo=False))   # the bar shows progress; the file keeps the lines
+            train_runs(out, preset, keys, cache_dir=a.cache, progress=not a.quiet, log=quiet_log,
+                       warn=warn)
+        scores, left_out = folder_scores(out, preset, cache_dir=a.cache, log=warn)   # all it holds
+        if left_out: log(f"left out of the tables, not complete: {_groups_text(left_out)}")
+        asked = {(k['protocol'], k['variant'], k['seed']) for k in keys}
+        held = sorted(set(zip(scores.protocol, scores.variant, scores.seed)))
+        if more := [g for g in held if g not in asked]:
+            log(f"the tables cover all the folder holds, also what this call did not ask for: "
+                f"{_groups_text(more)}")
         res = StitchingResults(scores, a.preset)
         for f in res.save(out): log(f"wrote {f}")
-        if not a.no_figure and {'robust', 'robust_topo'} <= set(a.variants):
-            p = next((p for p in protocols if p != 'frozen'), None)
-            first = dict(protocol=p, variant='robust_topo', lang=next(iter(preset.encoders)), seed=a.seeds[0])
+        p = next((p for p in protocols if p != 'frozen'), None)
+        if not a.no_figure and {'robust', 'robust_topo'} <= set(variants) and p is not None:
+            lang = next(iter(preset.encoders))
+            first = dict(protocol=p, variant='robust_topo', lang=lang, seed=a.seeds[0])
             store = ResultsStore(out, preset.config())
-            if p is not None and store.has(**first):
+            if store.has(**first):
                 betas = {l: store.load(**{**first, 'lang': l})['beta'] for l in preset.encoders}
                 fig = death_time_figure(death_time_groups(out, preset, a.seeds[0], p), betas)
-                fig.savefig(out/'death_times.png', dpi=110); plt.close(fig)
+                _write_atomic(out/'death_times.png',
+                              lambda t: fig.savefig(t, dpi=110, format='png'))
+                plt.close(fig)
                 log(f"wrote {out/'death_times.png'}")
         log(f"done in {time.perf_counter() - t0:.0f} s")
+    except BrokenFileError as e: parser.error(str(e))   # one the command does not mend, and how to
     finally:
+        torch.set_num_threads(threads_before)
         if logf is not None: logf.close()
     if not a.quiet: print('\n' + res.to_markdown())
     return res
@@ -233,4 +342,4 @@ def relrep_stitch():
     main()
     return 0
 
-if __name__ == '__main__' and '__file__' in globals(): sys.exit(relrep_stitch())   # python -m relrep_nb.cli, accelerate launch -m relrep_nb.cli
+if __name__ == '__main__' and '__file__' in globals(): sys.exit(relrep_stitch())   # python -m

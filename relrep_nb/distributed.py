@@ -214,6 +214,7 @@ def launch_runs(
     data_parallel:bool|None=None, # train each run on all processes of the launch; default: when there are several
     sync_stats:bool=False, # synchronise the robust statistics across processes (`SyncRelativeProjection`)
     progress:bool=False, # progress bars while encoding (rank 0, first time only)
+    warn=None, # one line per broken file found, before its run is trained again (default: `log`)
 )->list: # the runs trained by this call
     "`train_runs` under a launch: every process trains each run together (data parallel), rank 0 writes, all wait for it."
     rank, world = init_processes()
@@ -225,7 +226,8 @@ def launch_runs(
     n = world if data_parallel else 1
     return train_runs(out, preset, keys, cache_dir=cache_dir, progress=False, log=lambda m: log(f"{m} [{n} process(es)]"),
                       train_cbs=(lambda: [DataParallelTrainer(sync_stats=sync_stats)]) if data_parallel else None,
-                      writer=rank == 0, after_run=barrier, extra=dict(processes=n))
+                      writer=rank == 0, after_run=barrier, extra=dict(processes=n),
+                      warn=warn, locks=not data_parallel)   # a launch trains each run together
 
 # %% ../nbs/36_distributed.ipynb #1f266f68
 def collect_scores(

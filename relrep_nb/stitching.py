@@ -6,7 +6,8 @@ Docs: https://relrep-nb.github.io/relrep_nb/stitching.html.md"""
 
 # %% ../nbs/32_stitching.ipynb #afe978d4
 from __future__ import annotations
-import hashlib, json, math, time
+import hashlib, json, math, os, random, time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from importlib.resources import files
@@ -26,20 +27,22 @@ from fastai.metrics import accuracy
 from fastai.optimizer import Adam
 from fastai.torch_core import default_device, set_seed, trainable_params
 from fastprogress.fastprogress import progress_bar
+from filelock import FileLock, Timeout
 from sklearn.metrics import accuracy_score, f1_score
 from . import __version__
 from .callbacks import AnchorRefreshCallback, DensificationCallback
 from .data import AMAZON_REVIEWS_MULTI, load_amazon_snippets, split_by_review
-from .models import RelativeClassifier, TransformerEncoder, embed_cached, load_encoder, mlp_top, stitch
+from .models import (RelativeClassifier, TransformerEncoder, default_cache_dir,
+                              embed_cached, load_encoder, mlp_top, stitch)
 from .paper import finetune_splitter, layerwise_lrs, paper_seed_data, warmup_cosine
 from .topology import suggest_beta
 
 # %% auto #0
-__all__ = ['METRICS', 'VARIANTS', 'VARIANT_TITLES', 'PAPER_TABLE', 'PROTOCOLS', 'DATA_KINDS', 'PRESETS', 'SKIPPED',
-           'classification_metrics', 'ResultsStore', 'summarise', 'stitching_table', 'stitching_ratios', 'Preset',
-           'SeedData', 'offline_embeddings', 'seed_data', 'grid_data', 'run_seed', 'variant_mode', 'finetune_encoder',
-           'build_model', 'train_model', 'predict', 'model_latents', 'paired_beta', 'stitched_scores', 'run_name',
-           'plan_runs', 'train_runs', 'score_runs', 'run_grid']
+__all__ = ['METRICS', 'VARIANTS', 'VARIANT_TITLES', 'PAPER_TABLE', 'PROTOCOLS', 'DATA_KINDS', 'PRESETS', 'SKIPPED', 'MAX_SEED',
+           'classification_metrics', 'BrokenFileError', 'ResultsStore', 'summarise', 'stitching_table',
+           'stitching_ratios', 'Preset', 'SeedData', 'offline_embeddings', 'seed_data', 'grid_data', 'run_seed',
+           'variant_mode', 'finetune_encoder', 'build_model', 'train_model', 'predict', 'model_latents', 'paired_beta',
+           'stitched_scores', 'run_name', 'plan_runs', 'train_runs', 'score_runs', 'run_grid', 'folder_scores']
 
 # %% ../nbs/32_stitching.ipynb #a8df8016
 METRICS = ('acc', 'f1', 'mae')
@@ -80,42 +83,151 @@ def _parse_paper(txt):
 
 PAPER_TABLE = _parse_paper(_paper)
 
+# %% ../nbs/32_stitching.ipynb #b7a1e0c2
+class BrokenFileError(ValueError):
+    "A file of a results folder that cannot be read or does not fit its run; the message names it."
+
+def _tmp(path:Path)->Path: return path.with_name(f"{path.name}.{os.getpid()}.tmp")
+
+def _write_atomic(path:Path, write):
+    "Call `write(tmp)` on a temporary file of this process next to `path`, then rename it."
+    tmp = _tmp(path)
+    try: write(tmp); tmp.replace(path)
+    finally: tmp.unlink(missing_ok=True)
+
+def _read_json(path:Path):
+    try: return json.loads(Path(path).read_text())
+    except (ValueError, UnicodeDecodeError) as e:   # JSONDecodeError is a ValueError
+        raise BrokenFileError(f"{path} is not valid JSON ({e})") from None
+
+def _read_weights(path:Path)->dict:
+    "The state dict in `path`, loaded with `weights_only=True`; else a one-line error naming it."
+    try: sd = torch.load(path, weights_only=True, map_location='cpu')
+    except Exception as e:   # torch's messages span lines, suggest weights_only=False (runs code)
+        raise BrokenFileError(f"{path} does not load as saved weights ({type(e).__name__}): "
+                              "truncated, damaged or not written by torch.save") from None
+    if not (isinstance(sd, dict) and any(isinstance(v, Tensor) for v in sd.values())):
+        raise BrokenFileError(f"{path} holds no state dict of tensors")
+    return sd
+
+_DIGESTS = {}   # (file, size, mtime, inode) → sha256: each model file is hashed once per process
+
+def _file_digest(path:Path)->str:
+    st = path.stat()
+    k = (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
+    if k not in _DIGESTS:
+        h = hashlib.sha256()
+        with open(path, 'rb') as f:
+            for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
+        _DIGESTS[k] = h.hexdigest()
+    return _DIGESTS[k]
+
+def _number(v)->bool: return isinstance(v, (int, float)) and not isinstance(v, bool)
+def _finite(v)->bool: return _number(v) and math.isfinite(v)
+
+_GRID_KEY = {'protocol', 'variant', 'lang', 'seed'}
+
+def _result_problem(r, key:dict)->str|None:
+    "What is wrong with the parsed result.json of the run `key`, or None."
+    if not isinstance(r, dict): return "holds no JSON object"
+    if r.get('key') != key: return f"belongs to the run {r.get('key')!r}, not to {key!r}"
+    if set(key) != _GRID_KEY: return None   # a store of other runs: nothing more is known
+    native = r.get('native')
+    if not (isinstance(native, dict) and all(_finite(native.get(m)) for m in METRICS)):
+        return f"lacks the finite native scores {list(METRICS)}"
+    b = r.get('beta')
+    pair = isinstance(b, list) and len(b) == 2 and all(map(_finite, b))
+    if key['variant'] == 'robust_topo' and not pair:
+        return f"lacks the (β_pre, β_post) of its densification, got {b!r}"
+    if not isinstance(r.get('model_sha256', ''), str): return "holds a model_sha256 that is no text"
+    return None
+
 # %% ../nbs/32_stitching.ipynb #3e9df797
 class ResultsStore:
-    "A folder of finished runs, one JSON file (and optional weights) per run key, bound to one configuration."
+    "A folder of finished runs, a JSON file (and weights) per run key, bound to one configuration."
     def __init__(self,
-                 path, # the output folder
-                 config:dict, # the settings shared by every run in the folder (everything but the run key)
+                 path, # the output folder (created)
+                 config:dict, # the settings shared by every run in the folder (all but the run key)
                 ):
         self.path, self.config = Path(path), dict(config)
         self.path.mkdir(parents=True, exist_ok=True)
+        now = json.loads(json.dumps(self.config, default=str))
         cfg_file = self.path/'config.json'
-        if cfg_file.exists():
-            old = json.loads(cfg_file.read_text())
-            diff = sorted(k for k in set(old) | set(self.config) if old.get(k) != json.loads(json.dumps(self.config, default=str)).get(k))
-            if diff:
-                raise ValueError(f"{self.path} holds runs of a different configuration; settings that differ: "
-                                 + ', '.join(f"{k} ({old.get(k)!r} there, {self.config.get(k)!r} now)" for k in diff)
-                                 + ". Use another output folder.")
-        else: cfg_file.write_text(json.dumps(self.config, indent=1, sort_keys=True, default=str))
+        with self.lock('config'):   # two processes making one folder: one writes, one compares
+            if not cfg_file.exists():
+                text = json.dumps(now, indent=1, sort_keys=True)
+                _write_atomic(cfg_file, lambda t: t.write_text(text))
+                return
+            try:
+                old = _read_json(cfg_file)
+                if not isinstance(old, dict):
+                    raise BrokenFileError(f"{cfg_file} holds no JSON object")
+            except BrokenFileError as e:
+                mend = (f"if they are the current ones, `rm {cfg_file}` and rerun (it is written "
+                        "again), else use another output folder")
+                raise BrokenFileError(f"{e}. It records the settings the folder's runs were made "
+                                      f"with; {mend}") from None
+        if diff := sorted(k for k in set(old) | set(now) if old.get(k) != now.get(k)):
+            differ = ', '.join(f"{k} ({old.get(k)!r} there, {self.config.get(k)!r} now)"
+                               for k in diff)
+            raise ValueError(f"{self.path} holds runs of a different configuration; settings that "
+                             f"differ: {differ}. Use another output folder.")
+
+    def lock(self, name:str)->FileLock:
+        "A file lock of this folder (e.g. one per run), shared by all processes that open it."
+        (self.path/'locks').mkdir(exist_ok=True)
+        return FileLock(self.path/'locks'/f'{name}.lock')
 
     def run_dir(self, **key) -> Path:
         "The folder of the run with these key values (e.g. protocol, variant, lang, seed)."
         return self.path/'runs'/'__'.join(f'{k}={key[k]}' for k in sorted(key))
 
-    def has(self, **key) -> bool: return (self.run_dir(**key)/'result.json').exists()
-    def load(self, **key) -> dict: return json.loads((self.run_dir(**key)/'result.json').read_text())
+    def _problem(self, key)->str|None:
+        "None when the run is finished and intact, '' when it never finished, else its broken file."
+        d = self.run_dir(**key)
+        res, model = d/'result.json', d/'model.pt'
+        if not res.exists(): return ''
+        try: r = _read_json(res)
+        except BrokenFileError as e: return str(e)
+        if why := _result_problem(r, json.loads(json.dumps(key))): return f"{res} {why}"
+        if (set(key) == _GRID_KEY or 'model_sha256' in r) and not model.exists():
+            return f"{model} is missing, though {res.name} says the run finished"
+        if 'model_sha256' in r:
+            if _file_digest(model) != r['model_sha256']:
+                return f"{model} is not the file its run saved (its sha256 is not {res.name}'s)"
+        elif model.exists():   # folders from before the digest: the weights must at least load
+            try: _read_weights(model)
+            except BrokenFileError as e: return str(e)
+        return None
+
+    def has(self, **key) -> bool:
+        "Whether the run is finished and its files are intact."
+        return self._problem(key) is None
+
+    def broken(self, **key) -> str|None:
+        "The broken file of a run in one line (None when the run is intact or was never finished)."
+        return self._problem(key) or None
+
+    def load(self, **key) -> dict:
+        "The result of a finished run (its `result.json`), checked."
+        if why := self.broken(**key): raise BrokenFileError(why)
+        return _read_json(self.run_dir(**key)/'result.json')
 
     def save(self, result:dict, **key):
         "Write a finished run's result atomically (a half-written run never counts as finished)."
         d = self.run_dir(**key); d.mkdir(parents=True, exist_ok=True)
-        tmp = d/'result.json.tmp'
-        tmp.write_text(json.dumps({**result, 'key': key}, indent=1, default=float))
-        tmp.replace(d/'result.json')
+        text = json.dumps({**result, 'key': key}, indent=1, default=float)
+        _write_atomic(d/'result.json', lambda t: t.write_text(text))
 
     def keys(self) -> list[dict]:
-        "The keys of all finished runs."
-        return [json.loads(f.read_text())['key'] for f in sorted((self.path/'runs').glob('*/result.json'))]
+        "The keys of all finished, intact runs."
+        keys = []
+        for f in sorted((self.path/'runs').glob('*/result.json')):
+            try: k = _read_json(f).get('key')
+            except (BrokenFileError, AttributeError): continue
+            if isinstance(k, dict) and self.run_dir(**k) == f.parent and self.has(**k):
+                keys.append(k)
+        return keys
 
 # %% ../nbs/32_stitching.ipynb #2e83ad3d
 def summarise(
@@ -237,13 +349,16 @@ class SeedData:
 
     def train(self, lang): return getattr(self.split, f'train_{lang}')
     def _rows(self, lang, part):
-        if part not in ('train', 'valid', 'test'): raise ValueError(f"part must be 'train', 'valid' or 'test', got {part!r}")
-        return self.train(lang) if part == 'train' else self.split.test     # no model selection: 'valid' is the test set, shown only
+        if part not in ('train', 'valid', 'test'):
+            raise ValueError(f"part must be 'train', 'valid' or 'test', got {part!r}")
+        return self.train(lang) if part == 'train' else self.split.test   # 'valid' is the test set
     def inputs(self, lang, part): return self.embeddings[lang][self._rows(lang, part)]
     def targets(self, lang, part): return self.labels[self._rows(lang, part)]
     def anchor_inputs(self, lang): return self.embeddings[lang][self.split.anchors]
     @property
     def anchor_ids(self): return self.ids[self.split.anchors]
+
+_EMBEDDINGS = {}   # (encoder, cache folder) → the shipped snippets' embeddings, read once
 
 def offline_embeddings(
     preset:Preset, # which encoders
@@ -252,22 +367,32 @@ def offline_embeddings(
     progress:bool=True, # progress bars while encoding (only the first time)
 )->tuple: # (snippets, language → embeddings (n, d))
     "The frozen embeddings of every snippet in each language, computed once and cached on disk."
-    snippets = load_amazon_snippets() if snippets is None else snippets
-    emb = {lang: embed_cached(load_encoder(name), snippets[f'text_{lang}'].tolist(), cache_dir=cache_dir, progress=progress)
-           for lang, name in preset.encoders.items()}
+    shipped = snippets is None
+    snippets = load_amazon_snippets() if shipped else snippets
+    emb = {}
+    for lang, name in preset.encoders.items():
+        memo = (name, str(Path(cache_dir or default_cache_dir()).resolve()))
+        if not (shipped and memo in _EMBEDDINGS):
+            texts = snippets[f'text_{lang}'].tolist()
+            z = embed_cached(load_encoder(name), texts, cache_dir=cache_dir, progress=progress)
+            if not shipped: emb[lang] = z; continue
+            _EMBEDDINGS[memo] = z
+        emb[lang] = _EMBEDDINGS[memo].clone()
     return snippets, emb
 
 def seed_data(preset:Preset, snippets:pd.DataFrame, embeddings:dict, seed:int)->SeedData:
     "The split of `seed` together with the embeddings and labels."
-    split = split_by_review(snippets.review.to_numpy(), test_frac=preset.test_frac, n_anchors=preset.n_anchors, seed=seed)
-    return SeedData(embeddings, torch.tensor(snippets.label.to_numpy()), snippets.id.to_numpy(), split)
+    split = split_by_review(snippets.review.to_numpy(), test_frac=preset.test_frac,
+                            n_anchors=preset.n_anchors, seed=seed)
+    return SeedData(embeddings, torch.tensor(snippets.label.to_numpy()), snippets.id.to_numpy(),
+                    split)
 
 def grid_data(
     preset:Preset, # its `data` field decides: 'snippets' or 'reviews_multi'
     cache_dir=None, # embedding / translation cache
     progress:bool=True, # progress bars while encoding or translating (only the first time)
 ): # a function seed → the data of that seed (`SeedData` or `TextSeedData`)
-    "The data of the grid's seeds: per-seed splits of the embedded snippets, or the paper's fixed splits of texts."
+    "The data of the grid's seeds: per-seed splits of embedded snippets, or the paper's splits."
     if preset.data == 'snippets':
         snippets, emb = offline_embeddings(preset, cache_dir=cache_dir, progress=progress)
         return lambda seed: seed_data(preset, snippets, emb, seed)
@@ -278,46 +403,71 @@ def grid_data(
 
 # %% ../nbs/32_stitching.ipynb #f85d7a75
 def run_seed(preset:Preset, lang:str, seed:int)->int:
-    "The seed of a run's initialisation and batches: the grid's seed and the language, so two languages never share an initial head."
+    "The seed of a run's initialisation and batches, from the grid's seed and the language."
     return 1000 * int(seed) + list(preset.encoders).index(lang)
 
 def variant_mode(variant:str)->str:
     "The `RelativeClassifier` mode of a variant."
-    if variant not in VARIANTS: raise ValueError(f"unknown variant {variant!r}: choose from {VARIANTS}")
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}: choose from {VARIANTS}")
     return 'robust' if variant.startswith('robust') else variant
 
 def finetune_encoder(preset:Preset, lang:str)->TransformerEncoder:
     "A fresh pretrained copy of `lang`'s transformer, to be fine-tuned (the `'finetune'` protocol)."
-    if lang not in preset.encoders: raise ValueError(f"no encoder for language {lang!r} in the preset ({sorted(preset.encoders)})")
-    return TransformerEncoder(preset.encoders[lang], pooling=preset.pooling, max_length=preset.max_length)
+    if lang not in preset.encoders:
+        have = sorted(preset.encoders)
+        raise ValueError(f"no encoder for language {lang!r} in the preset ({have})")
+    return TransformerEncoder(preset.encoders[lang], pooling=preset.pooling,
+                              max_length=preset.max_length)
 
 def build_model(
     preset:Preset, protocol:str, variant:str, # which model
     d_in:int|None, # size of the frozen embeddings (unused by 'finetune')
-    anchor_inputs, # the anchors as inputs of the top: frozen embeddings (k, d_in), or k texts ('finetune')
+    anchor_inputs, # the anchors as the top's inputs: frozen embeddings (k, d_in), or k texts
     anchor_ids=None, # ids of the anchor items (checked when stitching)
     n_classes:int=5,
     top:nn.Module|None=None, # 'finetune': the transformer to fine-tune (`finetune_encoder`)
 )->RelativeClassifier:
-    "The model of one run: trainable top (or none, frozen protocol; the transformer, finetune), relative projection or not, linear head."
-    if protocol not in PROTOCOLS: raise ValueError(f"unknown protocol {protocol!r}: choose from {PROTOCOLS}")
+    "One run's model: trainable top (frozen: none, finetune: the transformer), projection, head."
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r}: choose from {PROTOCOLS}")
     mode = variant_mode(variant)
     if protocol == 'finetune':
-        if top is None: raise ValueError("the 'finetune' protocol needs top=, the transformer to fine-tune")
+        if top is None:
+            raise ValueError("the 'finetune' protocol needs top=, the transformer to fine-tune")
         d_latent = top.dim
-    elif top is not None: raise ValueError(f"top= is only for the 'finetune' protocol, not {protocol!r}")
+    elif top is not None:
+        raise ValueError(f"top= is only for the 'finetune' protocol, not {protocol!r}")
     else:
-        top = mlp_top(d_in, preset.top_hidden, preset.top_out) if protocol == 'top' else nn.Identity()
+        if protocol == 'frozen': top = nn.Identity()
+        else: top = mlp_top(d_in, preset.top_hidden, preset.top_out)
         d_latent = preset.top_out if protocol == 'top' else d_in
-    return RelativeClassifier(top, n_classes, mode, None if mode == 'absolute' else anchor_inputs, anchor_ids,
-                              d_latent=d_latent, momentum=preset.momentum, stats=preset.stats, anchor_chunk=preset.eval_bs)
+    anchors = None if mode == 'absolute' else anchor_inputs
+    return RelativeClassifier(top, n_classes, mode, anchors, anchor_ids, d_latent=d_latent,
+                              momentum=preset.momentum, stats=preset.stats,
+                              anchor_chunk=preset.eval_bs)
 
 def _new_model(preset, protocol, variant, lang, data):
     x = data.anchor_inputs(lang)
-    if protocol == 'finetune': return build_model(preset, protocol, variant, None, x, data.anchor_ids, top=finetune_encoder(preset, lang))
+    if protocol == 'finetune':
+        top = finetune_encoder(preset, lang)
+        return build_model(preset, protocol, variant, None, x, data.anchor_ids, top=top)
     return build_model(preset, protocol, variant, x.shape[1], x, data.anchor_ids)
 
-def _dl(x, y, bs, shuffle): return DataLoader(list(zip(x, y)), bs=bs, shuffle=shuffle, drop_last=shuffle)
+def _dl(x, y, bs, shuffle):
+    return DataLoader(list(zip(x, y)), bs=bs, shuffle=shuffle, drop_last=shuffle)
+
+@contextmanager
+def _kept_rng():
+    "Run the block, then restore the random states of python, numpy and torch and cuDNN's flags."
+    py, npy = random.getstate(), np.random.get_state()
+    cudnn = torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark
+    cuda = range(torch.cuda.device_count()) if torch.cuda.is_available() else []
+    try:
+        with torch.random.fork_rng(devices=cuda): yield
+    finally:
+        random.setstate(py); np.random.set_state(npy)
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = cudnn
 
 def train_model(
     preset:Preset, protocol:str, variant:str, lang:str, # which model
@@ -327,30 +477,41 @@ def train_model(
     show:bool=False, # fastai's progress bar and per-epoch table
     cbs:list|None=None, # further fastai callbacks (e.g. probes)
 )->tuple: # (trained model in eval mode, the fastai `Learner`)
-    "Train the model of one (protocol, variant, language, seed) run with fastai."
+    "Train the model of one (protocol, variant, language, seed) run with fastai, global RNGs kept."
     if preset.schedule not in ('constant', 'warmup_cosine'):
-        raise ValueError(f"unknown schedule {preset.schedule!r}: choose 'constant' or 'warmup_cosine'")
+        raise ValueError(f"unknown schedule {preset.schedule!r}: choose 'constant' or "
+                         "'warmup_cosine'")
     callbacks = []
-    if variant_mode(variant) != 'absolute': callbacks.append(AnchorRefreshCallback(every=preset.anchor_refresh))
+    if variant_mode(variant) != 'absolute':
+        callbacks.append(AnchorRefreshCallback(every=preset.anchor_refresh))
     if variant == 'robust_topo':
         if beta is None: raise ValueError("robust_topo needs beta=(beta_pre, beta_post)")
-        w_pre = 0. if protocol == 'frozen' else preset.w_pre   # frozen latents have no parameters to densify
-        callbacks.append(DensificationCallback(beta_pre=beta[0], beta_post=beta[1], w_pre=w_pre, w_post=preset.w_post, lam=preset.lam))
+        w_pre = 0. if protocol == 'frozen' else preset.w_pre   # frozen latents: no parameters
+        callbacks.append(DensificationCallback(beta_pre=beta[0], beta_post=beta[1], w_pre=w_pre,
+                                               w_post=preset.w_post, lam=preset.lam))
     if preset.grad_clip: callbacks.append(GradientClip(max_norm=preset.grad_clip))
     callbacks += list(cbs or [])
-    set_seed(run_seed(preset, lang, seed), reproducible=True)
-    model = _new_model(preset, protocol, variant, lang, data)
-    dls = DataLoaders(_dl(data.inputs(lang, 'train'), data.targets(lang, 'train'), preset.bs, True),
-                      _dl(data.inputs(lang, 'valid'), data.targets(lang, 'valid'), min(256, preset.eval_bs), False),
-                      device=default_device())
     finetune = protocol == 'finetune'
-    learn = Learner(dls, model, loss_func=nn.CrossEntropyLoss(), opt_func=partial(Adam, sqr_mom=preset.sqr_mom, eps=preset.eps),
-                    metrics=accuracy, cbs=callbacks, splitter=finetune_splitter if finetune else trainable_params)
-    lr = layerwise_lrs(len(finetune_splitter(model)) - 2, preset.lr_encoder, preset.layer_decay, preset.lr) if finetune else preset.lr
-    sched = [ParamScheduler({'lr': warmup_cosine(lr, preset.warmup)})] if preset.schedule == 'warmup_cosine' else []
-    if show: learn.fit(preset.epochs, lr, wd=preset.wd, cbs=sched)
-    else:
-        with learn.no_bar(), learn.no_logging(): learn.fit(preset.epochs, lr, wd=preset.wd, cbs=sched)
+    with _kept_rng():   # the run's own seed inside; the caller's random state is left as it was
+        set_seed(run_seed(preset, lang, seed), reproducible=True)
+        model = _new_model(preset, protocol, variant, lang, data)
+        valid_bs = min(256, preset.eval_bs)
+        train = _dl(data.inputs(lang, 'train'), data.targets(lang, 'train'), preset.bs, True)
+        valid = _dl(data.inputs(lang, 'valid'), data.targets(lang, 'valid'), valid_bs, False)
+        dls = DataLoaders(train, valid, device=default_device())
+        opt = partial(Adam, sqr_mom=preset.sqr_mom, eps=preset.eps)
+        learn = Learner(dls, model, loss_func=nn.CrossEntropyLoss(), opt_func=opt, metrics=accuracy,
+                        cbs=callbacks, splitter=finetune_splitter if finetune else trainable_params)
+        lr = preset.lr
+        if finetune:
+            n_blocks = len(finetune_splitter(model)) - 2
+            lr = layerwise_lrs(n_blocks, preset.lr_encoder, preset.layer_decay, lr)
+        warm = preset.schedule == 'warmup_cosine'
+        sched = [ParamScheduler({'lr': warmup_cosine(lr, preset.warmup)})] if warm else []
+        if show: learn.fit(preset.epochs, lr, wd=preset.wd, cbs=sched)
+        else:
+            with learn.no_bar(), learn.no_logging():
+                learn.fit(preset.epochs, lr, wd=preset.wd, cbs=sched)
     return model.eval(), learn
 
 def _device(model): return next(model.parameters()).device
@@ -364,32 +525,48 @@ def predict(
     "Predicted classes of `x` (the model in eval mode)."
     model.eval()
     dev = _device(model)
-    return torch.cat([model(x[i:i+bs].to(dev) if isinstance(x, Tensor) else x[i:i+bs]).argmax(1).cpu() for i in range(0, len(x), bs)])
+    chunks = [x[i:i+bs] for i in range(0, len(x), bs)]
+    return torch.cat([model(c.to(dev) if isinstance(c, Tensor) else c).argmax(1).cpu()
+                      for c in chunks])
 
 # %% ../nbs/32_stitching.ipynb #7c5768b4
-def _run_key(protocol, variant, lang, seed): return dict(protocol=protocol, variant=variant, lang=lang, seed=int(seed))
+def _run_key(protocol, variant, lang, seed):
+    return dict(protocol=protocol, variant=variant, lang=lang, seed=int(seed))
 
 def _load_model(store, preset, data, protocol, variant, lang, seed):
-    m = _new_model(preset, protocol, variant, lang, data)
-    m.load_state_dict(torch.load(store.run_dir(**_run_key(protocol, variant, lang, seed))/'model.pt', weights_only=True, map_location='cpu'))
+    "The trained model of a run, its weights checked against the model this configuration builds."
+    key = _run_key(protocol, variant, lang, seed)
+    d = store.run_dir(**key)
+    f, mend = d/'model.pt', f"rm -r {d} and rerun the command to retrain it"
+    if why := store.broken(**key): raise BrokenFileError(f"{why}: {mend}")
+    sd = _read_weights(f)
+    with _kept_rng(): m = _new_model(preset, protocol, variant, lang, data)   # weights set below
+    try: m.load_state_dict(sd)   # names and shapes must be the model's (anchors: sized on loading)
+    except (RuntimeError, ValueError, KeyError) as e:
+        why = '; '.join(l.strip() for l in str(e).splitlines()[1:3] if l.strip()) or str(e).strip()
+        raise BrokenFileError(f"{f} does not fit the {run_name(key)} model of this configuration "
+                              f"({why[:300]}): {mend}") from None
     return m.eval()   # on the CPU; `run_grid` moves it to the GPU when there is one
 
 @torch.no_grad()
 def model_latents(
-    model, # a model in the callbacks' protocol (e.g. a `RelativeClassifier`), in eval mode afterwards
+    model, # a model in the callbacks' protocol (e.g. a `RelativeClassifier`), in eval mode after
     x, # inputs: a tensor (n, ...) or n texts
     bs:int=64, # texts per forward pass (a tensor goes in one pass)
 )->tuple: # (latents (n, d), relative vectors (n, k) or None), on the CPU
-    "The latents and relative vectors of all of `x`: a tensor in one pass, texts in batches of `bs`."
+    "The latents and relative vectors of all of `x`: a tensor in one pass, texts in batches."
     model.eval()
-    chunks = [x.to(_device(model))] if isinstance(x, Tensor) else [x[i:i+bs] for i in range(0, len(x), bs)]
+    if isinstance(x, Tensor): chunks = [x.to(_device(model))]
+    else: chunks = [x[i:i+bs] for i in range(0, len(x), bs)]
     zs, rs = [], []
     for c in chunks:
-        model(c); zs.append(model.latent.cpu()); rs.append(None if model.relative is None else model.relative.cpu())
+        model(c)
+        zs.append(model.latent.cpu())
+        rs.append(None if model.relative is None else model.relative.cpu())
     return torch.cat(zs), (None if rs[0] is None else torch.cat(rs))
 
 def paired_beta(models:dict, data, preset:Preset)->dict:
-    "Language → (β_pre, β_post): quantiles of same-class death times of each robust model; β_post paired over languages."
+    "Language → (β_pre, β_post): same-class death-time quantiles of robust models; β_post paired."
     pre, post = {}, {}
     for lang, m in models.items():
         z, r = model_latents(m, data.inputs(lang, 'train'), preset.eval_bs)
@@ -405,51 +582,77 @@ def stitched_scores(
     data, # the seed's data
     bs:int=1024, # inputs per forward pass
 )->list:
-    "Scores of every (decoder, encoder) pair of `models` on the test set of the encoder's language, against its own labels."
+    "Scores of every (decoder, encoder) pair of `models` on the test set of the encoder's language."
     rows = []
     for dec in models:
         for enc in models:
             try: m = stitch(models[enc], models[dec])
             except ValueError as e:
                 if 'equal latent sizes' not in str(e): raise
-                rows.append(dict(decoder=dec, encoder=enc, acc=float('nan'), f1=float('nan'), mae=float('nan'), note=str(e))); continue
-            rows.append(dict(decoder=dec, encoder=enc, **classification_metrics(data.targets(enc, 'test'), predict(m, data.inputs(enc, 'test'), bs))))
+                nan = {k: float('nan') for k in METRICS}
+                rows.append(dict(decoder=dec, encoder=enc, **nan, note=str(e)))
+                continue
+            y, x = data.targets(enc, 'test'), data.inputs(enc, 'test')
+            scores = classification_metrics(y, predict(m, x, bs))
+            rows.append(dict(decoder=dec, encoder=enc, **scores))
     return rows
 
 # %% ../nbs/32_stitching.ipynb #4c8e934a
 def _check_protocols(preset, protocols):
-    if preset.data not in DATA_KINDS: raise ValueError(f"unknown data {preset.data!r}: choose from {DATA_KINDS}")
+    if preset.data not in DATA_KINDS:
+        raise ValueError(f"unknown data {preset.data!r}: choose from {DATA_KINDS}")
     for p in protocols:
         if p not in PROTOCOLS: raise ValueError(f"unknown protocol {p!r}: choose from {PROTOCOLS}")
     if preset.data == 'snippets' and 'finetune' in protocols:
-        raise ValueError("the 'finetune' protocol reads texts: it needs a preset with data='reviews_multi' (e.g. PRESETS['paper'])")
+        raise ValueError("the 'finetune' protocol reads texts: it needs a preset with "
+                         "data='reviews_multi' (e.g. PRESETS['paper'])")
     if preset.data == 'reviews_multi' and set(protocols) - {'finetune'}:
-        raise ValueError(f"a preset with data='reviews_multi' runs only the 'finetune' protocol, got {tuple(protocols)}")
+        raise ValueError("a preset with data='reviews_multi' runs only the 'finetune' protocol, "
+                         f"got {tuple(protocols)}")
 
-SKIPPED = {('frozen', 'robust_topo')}   # frozen: nothing trainable before the head, densification has nothing to act on
+SKIPPED = {('frozen', 'robust_topo')}   # frozen: nothing trainable before the head to densify
+MAX_SEED = (2**32 - 1000) // 1000      # a run's seed, 1000 × seed + language, fits numpy's 32 bits
 
 def run_name(key:dict)->str:
     "A run key as text: protocol/variant/lang/seed N."
     return f"{key['protocol']}/{key['variant']}/{key['lang']}/seed {key['seed']}"
 
+def _repeated(xs): return sorted({x for x in xs if list(xs).count(x) > 1}, key=str)
+def _is_seed(s):
+    return isinstance(s, (int, np.integer)) and not isinstance(s, bool) and 0 <= s <= MAX_SEED
+
 def plan_runs(
     preset:Preset, # the grid's settings
     variants=VARIANTS, # which variants
-    seeds=(0, 1, 2, 3, 4), # which seeds
+    seeds=(0, 1, 2, 3, 4), # which seeds, distinct integers from 0 to `MAX_SEED`
     protocols=None, # which protocols; default the preset's
-)->list: # run keys (dicts of protocol, variant, lang, seed), robust before robust_topo of the same seed
-    "The runs of a grid, in the order they are trained (robust_topo needs the robust runs of its seed)."
+)->list: # run keys (dicts of protocol, variant, lang, seed), robust before robust_topo of a seed
+    "The runs of a grid, in the order they are trained (robust_topo needs its seed's robust runs)."
+    variants, seeds = tuple(variants), tuple(seeds)
     for v in variants: variant_mode(v)
     protocols = tuple(preset.protocols if protocols is None else protocols)
     _check_protocols(preset, protocols)
-    seeds = [int(s) for s in seeds]
     if not seeds: raise ValueError("no seeds given")
-    needed = sorted(set(variants) | ({'robust'} if 'robust_topo' in variants else set()), key=VARIANTS.index)
-    return [_run_key(p, v, l, s) for s in seeds for p in protocols for v in needed for l in preset.encoders if (p, v) not in SKIPPED]
+    if bad := [s for s in seeds if not _is_seed(s)]:
+        raise ValueError(f"seeds must be integers from 0 to {MAX_SEED}, got {bad}")
+    for what, xs in (('seeds', seeds), ('variants', variants), ('protocols', protocols)):
+        if rep := _repeated(xs): raise ValueError(f"{what} repeated: {', '.join(map(str, rep))}")
+    for v in variants:
+        if all((p, v) in SKIPPED for p in protocols):
+            raise ValueError(f"the variant {v!r} has no runs under the protocol(s) "
+                             f"{', '.join(protocols)}: frozen encoders leave densification no "
+                             f"trainable layer before the head; add the 'top' protocol or leave "
+                             f"{v!r} out")
+    needed = set(variants) | ({'robust'} if 'robust_topo' in variants else set())
+    needed = sorted(needed, key=VARIANTS.index)
+    return [_run_key(p, v, l, s) for s in seeds for p in protocols for v in needed
+            for l in preset.encoders if (p, v) not in SKIPPED]
 
 def _pairs_file(store, protocol, variant, seed):
     key = dict(protocol=protocol, variant=variant, seed=seed)
     return store.path/'pairs'/('__'.join(f'{k}={key[k]}' for k in sorted(key)) + '.json')
+
+def _lock_name(key): return 'run__' + '__'.join(f'{k}={key[k]}' for k in sorted(key))
 
 def train_runs(
     out, # results folder (created; reused to resume)
@@ -458,67 +661,139 @@ def train_runs(
     cache_dir=None, # embedding (and translation) cache
     progress:bool=True, # a progress bar over the runs
     log=print, # one line per trained run
-    train_cbs=None, # function of no arguments returning extra fastai callbacks for each run (e.g. data parallelism)
-    writer:bool=True, # write results (False: the other processes of a data-parallel launch train without writing)
+    train_cbs=None, # function of no arguments: extra fastai callbacks per run (e.g. data parallel)
+    writer:bool=True, # write results (False: the other processes of a data-parallel launch)
     after_run=None, # called after each trained run (e.g. a barrier between processes)
     extra:dict|None=None, # more fields for each run's result.json
+    warn=None, # one line per broken file found, before its run is trained again (default: `log`)
+    locks:bool=True, # a lock per run: processes sharing the folder never train one run twice
 )->list: # the keys trained by this call
-    "Train the runs of `keys` that the results folder lacks, saving each (weights, then result) as soon as it is done."
-    store = ResultsStore(out, preset.config())
-    data_of, data, done, betas = grid_data(preset, cache_dir=cache_dir, progress=progress), {}, [], {}
-    for key in (progress_bar(keys, leave=False) if progress else keys):   # fastprogress prints a stray bar even when display=False
-        if store.has(**key): continue
+    "Train the runs of `keys` that the folder lacks, saving each (weights, then result) once done."
+    store, warn = ResultsStore(out, preset.config()), warn or log
+    data_of, data, done, betas = None, {}, [], {}
+
+    def robust_of(p, s): return [_run_key(p, 'robust', ll, s) for ll in preset.encoders]
+
+    def beta_of(p, l, s):   # robust_topo's β: from the robust runs, once per (protocol, seed)
+        if locks:
+            for k in robust_of(p, s):
+                with store.lock(_lock_name(k)): pass   # wait for a process still training it
+        if miss := [k for k in robust_of(p, s) if not store.has(**k)]:
+            topo = run_name(_run_key(p, 'robust_topo', l, s))
+            raise RuntimeError(f"{topo} needs the finished runs {', '.join(map(run_name, miss))}: "
+                               "β pairs the languages' robust models (train them first, as "
+                               "`plan_runs` orders them)")
+        if preset.beta is not None: return tuple(map(float, preset.beta))
+        if (p, s) not in betas:
+            robust = {ll: _load_model(store, preset, data[s], p, 'robust', ll, s)
+                      for ll in preset.encoders}
+            robust = {ll: m.to(default_device()) for ll, m in robust.items()}
+            betas[p, s] = paired_beta(robust, data[s], preset)
+        return betas[p, s][l]
+
+    def train(key):   # the run's lock is held: check again, another process may have finished it
+        nonlocal data_of
+        if store.has(**key): return False
+        if why := store.broken(**key): warn(f"{why}: training {run_name(key)} again")
         p, v, l, s = key['protocol'], key['variant'], key['lang'], key['seed']
+        if data_of is None: data_of = grid_data(preset, cache_dir=cache_dir, progress=progress)
         if s not in data: data[s] = data_of(s)
-        t0, beta = time.perf_counter(), None
-        if v == 'robust_topo':
-            deps = [_run_key(p, 'robust', ll, s) for ll in preset.encoders]
-            if miss := [k for k in deps if not store.has(**k)]:
-                raise RuntimeError(f"{run_name(key)} needs the finished runs {', '.join(map(run_name, miss))}: "
-                                   "β pairs the languages' robust models (train them first, as `plan_runs` orders them)")
-            if preset.beta is not None: beta = tuple(map(float, preset.beta))
-            else:   # one β computation per (protocol, seed), shared by its languages
-                if (p, s) not in betas:
-                    betas[p, s] = paired_beta({ll: _load_model(store, preset, data[s], p, 'robust', ll, s).to(default_device()) for ll in preset.encoders}, data[s], preset)
-                beta = betas[p, s][l]
-        model, _ = train_model(preset, p, v, l, data[s], s, beta=beta, cbs=train_cbs() if train_cbs else ())
+        t0 = time.perf_counter()
+        beta = beta_of(p, l, s) if v == 'robust_topo' else None
+        cbs = train_cbs() if train_cbs else ()
+        model, _ = train_model(preset, p, v, l, data[s], s, beta=beta, cbs=cbs)
         if writer:
             d = store.run_dir(**key); d.mkdir(parents=True, exist_ok=True)
-            tmp = d/'model.pt.tmp'; torch.save(model.state_dict(), tmp); tmp.replace(d/'model.pt')
-            native = classification_metrics(data[s].targets(l, 'test'), predict(model, data[s].inputs(l, 'test'), preset.eval_bs))
-            store.save(dict(native=native, beta=beta, seconds=time.perf_counter() - t0, n_train=len(data[s].inputs(l, 'train')), **(extra or {})), **key)
-            _pairs_file(store, p, v, s).unlink(missing_ok=True)   # stitched scores of an older model of this run are stale
-            log(f"trained {run_name(key)}: native acc {native['acc']:.1f} ({time.perf_counter() - t0:.1f} s)")
+            _write_atomic(d/'model.pt', lambda t: torch.save(model.state_dict(), t))
+            y, x = data[s].targets(l, 'test'), data[s].inputs(l, 'test')
+            native = classification_metrics(y, predict(model, x, preset.eval_bs))
+            n_train, digest = len(data[s].inputs(l, 'train')), _file_digest(d/'model.pt')
+            secs = time.perf_counter() - t0
+            store.save(dict(native=native, beta=beta, seconds=secs, n_train=n_train,
+                            model_sha256=digest, **(extra or {})), **key)
+            _pairs_file(store, p, v, s).unlink(missing_ok=True)   # scores of an older model: stale
+            secs = time.perf_counter() - t0
+            log(f"trained {run_name(key)}: native acc {native['acc']:.1f} ({secs:.1f} s)")
         if after_run: after_run()
         done.append(key); del model
+        return True
+
+    deferred = []   # runs whose lock another process holds (or whose robust runs it trains): last
+    for key in (progress_bar(keys, leave=False) if progress else keys):   # (no display=False)
+        if store.has(**key): continue
+        if not locks: train(key); continue
+        p, s = key['protocol'], key['seed']
+        if key['variant'] == 'robust_topo' and any(k in deferred for k in robust_of(p, s)):
+            deferred.append(key); continue
+        lock = store.lock(_lock_name(key))
+        try: lock.acquire(timeout=0)
+        except Timeout: deferred.append(key); continue
+        try: train(key)
+        finally: lock.release()
+    for key in deferred:   # wait for the other processes; train what they left
+        lock = store.lock(_lock_name(key))
+        try: lock.acquire(timeout=0)
+        except Timeout:
+            log(f"waiting for another process, which trains {run_name(key)}")
+            lock.acquire()
+        try:
+            if not train(key): log(f"{run_name(key)} was trained by another process")
+        finally: lock.release()
     return done
+
+def _pairs_problem(pairs, langs)->str|None:
+    "What is wrong with the parsed stitched scores of one (protocol, variant, seed), or None."
+    if not (isinstance(pairs, list) and all(isinstance(r, dict) for r in pairs)):
+        return "holds no list of scores"
+    want = sorted((d, e) for d in langs for e in langs)
+    if (got := sorted((str(r.get('decoder')), str(r.get('encoder'))) for r in pairs)) != want:
+        return f"holds the (decoder, encoder) pairs {got}, not {want}"
+    for r in pairs:
+        if not all(_number(r.get(m)) and (math.isfinite(r[m]) or 'note' in r) for m in METRICS):
+            return f"lacks finite scores {list(METRICS)} for ({r['decoder']}, {r['encoder']})"
+    return None
+
+def _score_groups(store, preset, groups, cache_dir, log)->list:
+    "Stitched scores of each (protocol, variant, seed) of `groups`: read, or computed and written."
+    data_of, data, rows = None, {}, []
+    for p, v, s in groups:
+        f, pairs = _pairs_file(store, p, v, s), None
+        if f.exists():
+            try:
+                pairs = _read_json(f)
+                if why := _pairs_problem(pairs, list(preset.encoders)):
+                    raise BrokenFileError(f"{f} {why}")
+            except BrokenFileError as e: log(f"{e}: scoring its pairs again"); pairs = None
+        if pairs is None:
+            if data_of is None: data_of = grid_data(preset, cache_dir=cache_dir, progress=False)
+            if s not in data: data[s] = data_of(s)
+            models = {l: _load_model(store, preset, data[s], p, v, l, s).to(default_device())
+                      for l in preset.encoders}
+            pairs = stitched_scores(models, data[s], preset.eval_bs)
+            f.parent.mkdir(exist_ok=True)
+            _write_atomic(f, lambda t: t.write_text(json.dumps(pairs, indent=1)))
+            del models
+        rows += [dict(protocol=p, variant=v, seed=s, **r) for r in pairs]
+    return rows
 
 def score_runs(
     out, preset:Preset, # a results folder and its settings
-    variants=VARIANTS, seeds=(0, 1, 2, 3, 4), protocols=None, # the grid; every run of it must be finished
+    variants=VARIANTS, seeds=(0, 1, 2, 3, 4), protocols=None, # the grid; all its runs finished
     cache_dir=None, # embedding (and translation) cache
+    log=print, # one line per broken stitched-scores file (computed again)
 )->pd.DataFrame: # one row per (protocol, variant, seed, decoder, encoder) with acc, f1, mae
-    "Scores of every stitched pair of finished runs (computed once, then read from the folder); never trains."
+    "Scores of every stitched pair of finished runs (computed once, then read); never trains."
     keys = plan_runs(preset, variants, seeds, protocols)
     store = ResultsStore(out, preset.config())
     if miss := [k for k in keys if not store.has(**k)]:
-        raise FileNotFoundError(f"{len(miss)} of {len(keys)} runs missing in {out}: {', '.join(map(run_name, miss))}")
+        broken = [b for k in miss if (b := store.broken(**k))]
+        why = f" (broken: {'; '.join(broken)})" if broken else ''
+        raise FileNotFoundError(f"{len(miss)} of {len(keys)} runs missing in {out}: "
+                                f"{', '.join(map(run_name, miss))}{why}")
     protocols = tuple(preset.protocols if protocols is None else protocols)
-    data_of, data, rows = grid_data(preset, cache_dir=cache_dir, progress=False), {}, []
-    for s in [int(s) for s in seeds]:
-        for p in protocols:
-            for v in variants:
-                if (p, v) in SKIPPED: continue
-                f = _pairs_file(store, p, v, s)
-                if f.exists(): pairs = json.loads(f.read_text())
-                else:
-                    if s not in data: data[s] = data_of(s)
-                    models = {l: _load_model(store, preset, data[s], p, v, l, s).to(default_device()) for l in preset.encoders}
-                    pairs = stitched_scores(models, data[s], preset.eval_bs)
-                    f.parent.mkdir(exist_ok=True); f.write_text(json.dumps(pairs, indent=1))
-                    del models
-                rows += [dict(protocol=p, variant=v, seed=s, **r) for r in pairs]
-    return pd.DataFrame(rows)
+    groups = [(p, v, int(s)) for s in seeds for p in protocols for v in variants
+              if (p, v) not in SKIPPED]
+    return pd.DataFrame(_score_groups(store, preset, groups, cache_dir, log))
 
 def run_grid(
     out, # results folder (created; reused to resume)
@@ -528,11 +803,30 @@ def run_grid(
     protocols=None, # which protocols; default the preset's
     cache_dir=None, # embedding (and translation) cache
     progress:bool=True, # a progress bar over the runs
-    log=print, # where to write one line per finished run
+    log=print, # where to write one line per finished run (and per broken file found)
 )->pd.DataFrame: # one row per (protocol, variant, seed, decoder, encoder) with acc, f1, mae
     "Train what is missing of the grid, score all stitched pairs, and return the scores."
     preset = preset or Preset()
     keys = plan_runs(preset, variants, seeds, protocols)
     train_runs(out, preset, keys, cache_dir=cache_dir, progress=progress, log=log)
-    return score_runs(out, preset, variants, seeds, protocols, cache_dir=cache_dir)
+    return score_runs(out, preset, variants, seeds, protocols, cache_dir=cache_dir, log=log)
 
+# %% ../nbs/32_stitching.ipynb #c3d4e5f6
+def folder_scores(
+    out, preset:Preset, # a results folder and its settings
+    cache_dir=None, # embedding (and translation) cache
+    log=print, # one line per broken stitched-scores file (computed again)
+)->tuple: # (scores as `score_runs` gives them, the incomplete (protocol, variant, seed) left out)
+    "Scores of all the folder holds: each (protocol, variant, seed) with all its languages' runs."
+    store, langs = ResultsStore(out, preset.config()), {}
+    for k in store.keys():
+        if _GRID_KEY <= set(k):
+            langs.setdefault((k['protocol'], k['variant'], k['seed']), set()).add(k['lang'])
+    def complete(g): return (g[0] in PROTOCOLS and g[1] in VARIANTS and g[:2] not in SKIPPED
+                             and langs[g] >= set(preset.encoders))
+    def order(g): return g[2], PROTOCOLS.index(g[0]), VARIANTS.index(g[1])   # as `score_runs`
+    groups = sorted(filter(complete, langs), key=order)
+    left_out = sorted((g for g in langs if not complete(g)), key=str)
+    if not groups:
+        raise FileNotFoundError(f"{out} holds no complete (protocol, variant, seed) to score")
+    return pd.DataFrame(_score_groups(store, preset, groups, cache_dir, log)), left_out
