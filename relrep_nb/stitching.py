@@ -30,16 +30,16 @@ from fastprogress.fastprogress import progress_bar
 from filelock import FileLock, Timeout
 from sklearn.metrics import accuracy_score, f1_score
 from . import __version__
-from .callbacks import AnchorRefreshCallback, DensificationCallback
-from .data import AMAZON_REVIEWS_MULTI, load_amazon_snippets, split_by_review
+from .callbacks import AnchorRefreshCallback, ClassPureGroups, DensificationCallback
+from .data import AMAZON_REVIEWS_MULTI, ClassGroupedDL, load_amazon_snippets, split_by_review
 from .models import (RelativeClassifier, TransformerEncoder, default_cache_dir,
                               embed_cached, load_encoder, mlp_top, stitch)
 from .paper import finetune_splitter, layerwise_lrs, paper_seed_data, warmup_cosine
 from .topology import suggest_beta
 
 # %% auto #0
-__all__ = ['METRICS', 'VARIANTS', 'VARIANT_TITLES', 'PAPER_TABLE', 'PROTOCOLS', 'DATA_KINDS', 'PRESETS', 'SKIPPED', 'MAX_SEED',
-           'classification_metrics', 'BrokenFileError', 'ResultsStore', 'summarise', 'stitching_table',
+__all__ = ['METRICS', 'VARIANTS', 'VARIANT_TITLES', 'PAPER_TABLE', 'PROTOCOLS', 'DATA_KINDS', 'PRESETS', 'BATCHES', 'SKIPPED',
+           'MAX_SEED', 'classification_metrics', 'BrokenFileError', 'ResultsStore', 'summarise', 'stitching_table',
            'stitching_ratios', 'Preset', 'SeedData', 'offline_embeddings', 'seed_data', 'grid_data', 'run_seed',
            'variant_mode', 'finetune_encoder', 'build_model', 'train_model', 'predict', 'model_latents', 'paired_beta',
            'stitched_scores', 'run_name', 'plan_runs', 'train_runs', 'score_runs', 'run_grid', 'folder_scores']
@@ -297,10 +297,15 @@ class Preset:
     top_out:int = 256 # latent size of the trainable top
     anchor_refresh:int = 60 # training batches between anchor re-encodings
     momentum:float = 0.1 # of the robust projection's running statistics
-    stats:str = 'batch' # train-mode statistics of the robust projection: 'batch', 'anchors' or 'both'
+    stats:str = 'batch' # train-mode statistics of the robust projection: 'batch', 'anchors', 'both' or 'separate'
+    update:str = 'source' # running averages of the robust projection: 'source' or 'sequential' (the reference code's)
+    batches:str = 'shuffle' # training batches: 'shuffle' (random, `bs`), 'mixed' (every class × bs // classes), 'pure' (class-pure groups)
+    group_m:int = 16 # ('pure') samples in each batch of a group: one mixed batch, then one per class, one step per group
+    head_norm:str|None = None # relative heads: None (cosines), 'layernorm' or 'temperature' (`RelativeClassifier`)
     lam:float = 0.02 # densification weight λ (top of its cyclical schedule)
     w_pre:float = 0.1 # weight of the pre-relative densification term
     w_post:float = 0.9 # weight of the post-relative densification term
+    reduction:str = 'sum' # densification over the classes of a batch: the offline results were measured with the paper's sum
     beta_quantile:float = 0.5 # β = this quantile of same-class death times of the robust models
     pair_beta_pre:bool = False # also pair the pre-relative β over languages (sensible when both encoders share an architecture)
     beta:tuple|None = None # a fixed (β_pre, β_post) for every densified model instead of the death-time quantiles
@@ -444,8 +449,9 @@ def build_model(
         d_latent = preset.top_out if protocol == 'top' else d_in
     anchors = None if mode == 'absolute' else anchor_inputs
     return RelativeClassifier(top, n_classes, mode, anchors, anchor_ids, d_latent=d_latent,
-                              momentum=preset.momentum, stats=preset.stats,
-                              anchor_chunk=preset.eval_bs)
+                              momentum=preset.momentum, stats=preset.stats, update=preset.update,
+                              anchor_chunk=preset.eval_bs,
+                              head_norm=None if mode == 'absolute' else preset.head_norm)
 
 def _new_model(preset, protocol, variant, lang, data):
     x = data.anchor_inputs(lang)
@@ -469,6 +475,15 @@ def _kept_rng():
         random.setstate(py); np.random.set_state(npy)
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = cudnn
 
+BATCHES = ('shuffle', 'mixed', 'pure')
+
+def _train_dl(preset, x, y, seed):
+    "The training loader of a run: shuffled batches, class-grouped batches, or class-pure groups."
+    if preset.batches == 'shuffle': return _dl(x, y, preset.bs, True)
+    c = len(torch.unique(torch.as_tensor(y)))
+    kw = dict(k=c, m=preset.bs // c) if preset.batches == 'mixed' else dict(m=preset.group_m, protocol='pure')
+    return ClassGroupedDL(list(zip(x, y)), labels=torch.as_tensor(y), seed=seed, **kw)
+
 def train_model(
     preset:Preset, protocol:str, variant:str, lang:str, # which model
     data, # the seed's data (`SeedData` or `TextSeedData`)
@@ -488,7 +503,11 @@ def train_model(
         if beta is None: raise ValueError("robust_topo needs beta=(beta_pre, beta_post)")
         w_pre = 0. if protocol == 'frozen' else preset.w_pre   # frozen latents: no parameters
         callbacks.append(DensificationCallback(beta_pre=beta[0], beta_post=beta[1], w_pre=w_pre,
-                                               w_post=preset.w_post, lam=preset.lam))
+                                               w_post=preset.w_post, lam=preset.lam,
+                                               reduction=preset.reduction))
+    if preset.batches not in BATCHES:
+        raise ValueError(f"unknown batches {preset.batches!r}: choose from {BATCHES}")
+    if preset.batches == 'pure': callbacks.append(ClassPureGroups())
     if preset.grad_clip: callbacks.append(GradientClip(max_norm=preset.grad_clip))
     callbacks += list(cbs or [])
     finetune = protocol == 'finetune'
@@ -496,7 +515,8 @@ def train_model(
         set_seed(run_seed(preset, lang, seed), reproducible=True)
         model = _new_model(preset, protocol, variant, lang, data)
         valid_bs = min(256, preset.eval_bs)
-        train = _dl(data.inputs(lang, 'train'), data.targets(lang, 'train'), preset.bs, True)
+        train = _train_dl(preset, data.inputs(lang, 'train'), data.targets(lang, 'train'),
+                          run_seed(preset, lang, seed))
         valid = _dl(data.inputs(lang, 'valid'), data.targets(lang, 'valid'), valid_bs, False)
         dls = DataLoaders(train, valid, device=default_device())
         opt = partial(Adam, sqr_mom=preset.sqr_mom, eps=preset.eps)
