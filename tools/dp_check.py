@@ -44,7 +44,7 @@ def main(out, sync):
     model = RelativeClassifier(nn.Sequential(DropIndex(), mlp_top(64, 32, 16)), K, 'robust', anchors, d_latent=16)
     dls = DataLoaders(ClassGroupedDL(list(zip(X[tr], y[tr])), labels=y[tr], k=K, m=M, seed=SEED),
                       DataLoader(list(zip(X[va], y[va])), bs=128), device='cpu')
-    dens = DensificationCallback(beta_pre=0.5, beta_post=0.5, lam=0.05, schedule=False)
+    dens = DensificationCallback(beta_pre=0.5, beta_post=0.5, lam=0.05, schedule=False, reduction='sum')   # the weighting this check was written with
     rec = RecordBatches()
     cbs = [dens, rec]
     if world > 1: cbs += [AnchorRefreshCallback(every=1), DataParallelTrainer(sync_stats=sync)]
