@@ -121,6 +121,7 @@ def _check_pair(x, anchors, check):
             raise ValueError(f"{name} must be 2-D ({'n' if name == 'x' else 'k'}, d), got shape {tuple(t.shape)}")
         if not t.is_floating_point(): raise TypeError(f"{name} must be a floating-point tensor, got {t.dtype}")
         if t.shape[0] == 0: raise ValueError(f"{name} is empty (shape {tuple(t.shape)})")
+        if t.shape[1] == 0: raise ValueError(f"{name} has no features (shape {tuple(t.shape)}): d must be at least 1")
     if x.shape[1] != anchors.shape[1]:
         raise ValueError(f"feature dimensions differ: x has d={x.shape[1]}, anchors have d={anchors.shape[1]}")
     if x.dtype != anchors.dtype: raise TypeError(f"dtypes differ: x is {x.dtype}, anchors are {anchors.dtype}")
@@ -292,9 +293,9 @@ class RelativeProjection(nn.Module):
 @torch.no_grad()
 def set_anchors(self:RelativeProjection,
     latents:Tensor, # new anchor latents, (k, d)
-):
+)->RelativeProjection: # the module itself (so calls chain)
     "Store `latents` (detached) as the anchors; resets the running statistics if d changes."
-    if not isinstance(latents, Tensor) or latents.ndim != 2 or latents.shape[0] == 0:
+    if not isinstance(latents, Tensor) or latents.ndim != 2 or 0 in latents.shape:
         raise ValueError(f"anchors must be a non-empty 2-D tensor (k, d), got {getattr(latents, 'shape', type(latents))}")
     if not latents.is_floating_point(): raise TypeError(f"anchors must be floating-point, got {latents.dtype}")
     if not torch.isfinite(latents).all(): raise ValueError("anchors contain non-finite values (NaN or inf)")
@@ -305,6 +306,7 @@ def set_anchors(self:RelativeProjection,
         self.running_var = torch.ones(d, dtype=sdtype, device=latents.device)
         self.num_batches_tracked.zero_()
     self.anchors = latents
+    return self
 
 # %% ../nbs/10_relative.ipynb #d743a81b
 @patch
