@@ -16,6 +16,7 @@ from fastai.callback.core import Callback, CancelBatchException
 from fastai.callback.hook import Hook
 from fastai.learner import ValueMetric
 from .topology import class_death_times, densification_penalty, sample_death_times
+from .relative import RelativeProjection
 
 # %% ../nbs/21_callbacks.ipynb #1c54758f
 class AnchorRefreshCallback(Callback):
@@ -243,10 +244,12 @@ class ClassPureGroups(Callback):
     order = 5   # after the densification term (order 0) is added, before gradient clipping and the step
     def __init__(self,
                  group_size:int|None=None, # micro-batches per group (classes + 1); default the training loader's `group_size`
+                 pure_stats:str='batch', # class-pure batches standardised with their own statistics, or 'running' ones
                 ):
         if group_size is not None and (not isinstance(group_size, int) or group_size < 2):
             raise ValueError(f"group_size must be an integer >= 2 (one mixed batch and at least one class), got {group_size!r}")
-        self.group_size = group_size
+        if pure_stats not in ('batch', 'running'): raise ValueError(f"pure_stats must be 'batch' or 'running', got {pure_stats!r}")
+        self.group_size, self.pure_stats, self._eval = group_size, pure_stats, []
 
     def before_fit(self):
         self.g = self.group_size or getattr(self.learn.dls.train, 'group_size', None)
@@ -260,12 +263,19 @@ class ClassPureGroups(Callback):
     def _pos(self): return self.learn.train_iter % self.g
 
     def before_batch(self):
-        if not self.training or self._pos(): return
+        if not self.training: return
+        if self._pos():   # a class-pure batch; 'running': its projections read the statistics of the mixed batches
+            if self.pure_stats == 'running':
+                self._eval = [m for m in self.learn.model.modules() if isinstance(m, RelativeProjection) and m.training]
+                for m in self._eval: m.eval()
+            return
         self._grad, self._yb = torch.is_grad_enabled(), self.learn.yb   # the mixed batch: forward only, no targets
         torch.set_grad_enabled(False); self.learn.yb = ()
 
     def after_batch(self):
         if getattr(self, '_grad', None) is not None: torch.set_grad_enabled(self._grad); self._grad = None
+        for m in self._eval: m.train()
+        self._eval = []
 
     def before_backward(self): self.learn.loss_grad = self.learn.loss_grad / self.g
 

@@ -301,6 +301,7 @@ class Preset:
     update:str = 'source' # running averages of the robust projection: 'source' or 'sequential' (the reference code's)
     batches:str = 'shuffle' # training batches: 'shuffle' (random, `bs`), 'mixed' (every class × bs // classes), 'pure' (class-pure groups)
     group_m:int = 16 # ('pure') samples in each batch of a group: one mixed batch, then one per class, one step per group
+    pure_stats:str = 'batch' # ('pure') class-pure batches standardised with their own statistics or the 'running' ones
     head_norm:str|None = None # relative heads: None (cosines), 'layernorm' or 'temperature' (`RelativeClassifier`)
     lam:float = 0.02 # densification weight λ (top of its cyclical schedule)
     w_pre:float = 0.1 # weight of the pre-relative densification term
@@ -507,7 +508,7 @@ def train_model(
                                                reduction=preset.reduction))
     if preset.batches not in BATCHES:
         raise ValueError(f"unknown batches {preset.batches!r}: choose from {BATCHES}")
-    if preset.batches == 'pure': callbacks.append(ClassPureGroups())
+    if preset.batches == 'pure': callbacks.append(ClassPureGroups(pure_stats=preset.pure_stats))
     if preset.grad_clip: callbacks.append(GradientClip(max_norm=preset.grad_clip))
     callbacks += list(cbs or [])
     finetune = protocol == 'finetune'
