@@ -296,17 +296,18 @@ class Preset:
     top_hidden:int = 256 # hidden width of the trainable top
     top_out:int = 256 # latent size of the trainable top
     anchor_refresh:int = 60 # training batches between anchor re-encodings
-    momentum:float = 0.1 # of the robust projection's running statistics
-    stats:str = 'batch' # train-mode statistics of the robust projection: 'batch', 'anchors', 'both' or 'separate'
-    update:str = 'source' # running averages of the robust projection: 'source' or 'sequential' (the reference code's)
+    momentum:float = 0.3 # of the robust projection's running statistics (the reference code's; see the ablation)
+    stats:str = 'separate' # train-mode statistics of the robust projection: 'batch', 'anchors', 'both' or 'separate'
+    update:str = 'sequential' # running averages of the robust projection: 'source' or 'sequential' (the reference code's)
     batches:str = 'shuffle' # training batches: 'shuffle' (random, `bs`), 'mixed' (every class × bs // classes), 'pure' (class-pure groups)
     group_m:int = 16 # ('pure') samples in each batch of a group: one mixed batch, then one per class, one step per group
     pure_stats:str = 'batch' # ('pure') class-pure batches standardised with their own statistics or the 'running' ones
+    topo_batches:str|None = None # training batches of `robust_topo` runs (None: `batches`; 'mixed': class-grouped)
     head_norm:str|None = None # relative heads: None (cosines), 'layernorm' or 'temperature' (`RelativeClassifier`)
     lam:float = 0.02 # densification weight λ (top of its cyclical schedule)
     w_pre:float = 0.1 # weight of the pre-relative densification term
     w_post:float = 0.9 # weight of the post-relative densification term
-    reduction:str = 'sum' # densification over the classes of a batch: the offline results were measured with the paper's sum
+    reduction:str = 'sum' # densification over the classes of a batch: 'sum' (the paper's) or 'mean' (Hofer's)
     beta_quantile:float = 0.5 # β = this quantile of same-class death times of the robust models
     pair_beta_pre:bool = False # also pair the pre-relative β over languages (sensible when both encoders share an architecture)
     beta:tuple|None = None # a fixed (β_pre, β_post) for every densified model instead of the death-time quantiles
@@ -478,11 +479,11 @@ def _kept_rng():
 
 BATCHES = ('shuffle', 'mixed', 'pure')
 
-def _train_dl(preset, x, y, seed):
+def _train_dl(preset, x, y, seed, batches):
     "The training loader of a run: shuffled batches, class-grouped batches, or class-pure groups."
-    if preset.batches == 'shuffle': return _dl(x, y, preset.bs, True)
+    if batches == 'shuffle': return _dl(x, y, preset.bs, True)
     c = len(torch.unique(torch.as_tensor(y)))
-    kw = dict(k=c, m=preset.bs // c) if preset.batches == 'mixed' else dict(m=preset.group_m, protocol='pure')
+    kw = dict(k=c, m=preset.bs // c) if batches == 'mixed' else dict(m=preset.group_m, protocol='pure')
     return ClassGroupedDL(list(zip(x, y)), labels=torch.as_tensor(y), seed=seed, **kw)
 
 def train_model(
@@ -506,9 +507,9 @@ def train_model(
         callbacks.append(DensificationCallback(beta_pre=beta[0], beta_post=beta[1], w_pre=w_pre,
                                                w_post=preset.w_post, lam=preset.lam,
                                                reduction=preset.reduction))
-    if preset.batches not in BATCHES:
-        raise ValueError(f"unknown batches {preset.batches!r}: choose from {BATCHES}")
-    if preset.batches == 'pure': callbacks.append(ClassPureGroups(pure_stats=preset.pure_stats))
+    batches = preset.topo_batches if variant == 'robust_topo' and preset.topo_batches else preset.batches
+    if batches not in BATCHES: raise ValueError(f"unknown batches {batches!r}: choose from {BATCHES}")
+    if batches == 'pure': callbacks.append(ClassPureGroups(pure_stats=preset.pure_stats))
     if preset.grad_clip: callbacks.append(GradientClip(max_norm=preset.grad_clip))
     callbacks += list(cbs or [])
     finetune = protocol == 'finetune'
@@ -517,7 +518,7 @@ def train_model(
         model = _new_model(preset, protocol, variant, lang, data)
         valid_bs = min(256, preset.eval_bs)
         train = _train_dl(preset, data.inputs(lang, 'train'), data.targets(lang, 'train'),
-                          run_seed(preset, lang, seed))
+                          run_seed(preset, lang, seed), batches)
         valid = _dl(data.inputs(lang, 'valid'), data.targets(lang, 'valid'), valid_bs, False)
         dls = DataLoaders(train, valid, device=default_device())
         opt = partial(Adam, sqr_mom=preset.sqr_mom, eps=preset.eps)

@@ -47,15 +47,21 @@ FOLLOW_UP = {
                                                   pure_stats='running', anchor_refresh=100, epochs=40),
     'separate statistics + class-grouped batches': dict(stats='separate', update='sequential', momentum=0.3,
                                                         batches='mixed'),
+    # (c) added after the grid with the new defaults had run with class-grouped densification: the adopted protocol
+    # (separate statistics, shuffled batches) with only its robust_topo runs on class-grouped batches (Hofer's mean)
+    'separate statistics, densified on class-grouped batches': dict(stats='separate', update='sequential',
+                                                                     momentum=0.3),
 }
 ARMS |= FOLLOW_UP
 # densification, robust + topological densification, under the default batches (the paper's sum) and under the two
 # class-grouped protocols with Hofer's mean over classes
 DENSIFIED = {'default', 'class-pure groups', 'class-grouped batches', "authors' protocol",
-             'separate statistics + class-grouped batches'}
+             'separate statistics + class-grouped batches', 'separate statistics, densified on class-grouped batches'}
 DENSIFIED_OVERRIDES = {'class-pure groups': dict(reduction='mean'), 'class-grouped batches': dict(reduction='mean'),
                        "authors' protocol": dict(reduction='mean'),
-                       'separate statistics + class-grouped batches': dict(reduction='mean')}
+                       'separate statistics + class-grouped batches': dict(reduction='mean'),
+                       'separate statistics, densified on class-grouped batches': dict(topo_batches='mixed',
+                                                                                       reduction='mean')}
 FINETUNE = dict(max_length=48, bs=32, epochs=2, n_anchors=384, lr=1e-3, lr_encoder=3.5e-5, layer_decay=0.9,
                 pooling='mean', anchor_refresh=60)
 FINETUNE_ARMS = {'absolute': ('absolute', None), 'robust': ('robust', None), 'robust, head LayerNorm': ('robust', 'layernorm')}
@@ -64,11 +70,18 @@ FINETUNE_ARMS = {'absolute': ('absolute', None), 'robust': ('robust', None), 'ro
 def slug(name): return ''.join(c if c.isalnum() else '_' for c in name).strip('_')
 
 
-def arm_preset(name, densified=False, base=None):
-    "The preset of an arm: `base` (default the offline preset) with the arm's overrides."
+# The offline preset as it was when the ablation ran (its 'default' arm); the ablation moved these defaults since.
+BEFORE = dict(stats='batch', update='source', momentum=0.1, topo_batches=None, reduction='sum')
+
+def base_preset():
+    "The ablation's reference: the offline preset with the defaults it had before the ablation."
     from relrep_nb.stitching import PRESETS
+    return dataclasses.replace(PRESETS['offline'], **BEFORE)
+
+def arm_preset(name, densified=False, base=None):
+    "The preset of an arm: `base` (default `base_preset()`) with the arm's overrides."
     over = dict(ARMS[name]) | (DENSIFIED_OVERRIDES.get(name, {}) if densified else {})
-    return dataclasses.replace(base or PRESETS['offline'], **over)
+    return dataclasses.replace(base or base_preset(), **over)
 
 
 def run_offline(runs, out, seeds, arms, log=print, base=None):
@@ -117,7 +130,7 @@ def run_finetune(out, seeds, arms, log=print):
         for name in arms:
             if (name, seed) in done: continue
             variant, head_norm = FINETUNE_ARMS[name]
-            preset = dataclasses.replace(PRESETS['offline'], encoders={'en': gt.get_model_path()}, head_norm=head_norm,
+            preset = dataclasses.replace(base_preset(), encoders={'en': gt.get_model_path()}, head_norm=head_norm,
                                          **FINETUNE)
             data = snippet_text_data(preset, seed)
             t0 = time.time()
