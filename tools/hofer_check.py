@@ -234,7 +234,8 @@ def main(argv=None):
         print(t.to_string(index=False, float_format=lambda v: f"{v:.3g}" if abs(v) < 0.1 else f"{v:.2f}"))
     ref = default_out('abs')
     if a.variant != 'abs' and ref.exists():
-        print(f"lambda = 0 rows against {ref.name} (largest differences):",
-              baseline_mismatch(df, pd.read_csv(ref)).to_dict())
+        written = pd.read_csv(out)                                     # rounded as the reference file is
+        print(f"lambda = 0 rows of {Path(out).name} against {ref.name} (largest differences):",
+              baseline_mismatch(written, pd.read_csv(ref)).to_dict())
 
 if __name__ == '__main__': main()
