@@ -109,6 +109,8 @@ class DensificationCallback(Callback):
                  min_points:int=2, # classes with fewer samples in a batch are skipped (and counted)
                  latent=None, # the pre placement: None (`model.latent`), a submodule to hook, or a function of the model
                  relative=None, # the post placement: None (`model.relative`), a submodule to hook, or a function
+                 lam_unit:str='raw', # 'raw': λ multiplies L_β; 'ce': λ is a fraction of the cross-entropy (see below)
+                 calibrate:int=20, # ('ce') training batches that measure the ratio of cross-entropy to L_β first
                 ):
         if not (w_pre >= 0 and (w_post is None or w_post >= 0) and lam >= 0):
             raise ValueError("w_pre, w_post and lam must be >= 0")
@@ -121,6 +123,9 @@ class DensificationCallback(Callback):
         self.beta_pre, self.beta_post, self.w_pre, self.w_post, self.lam = beta_pre, beta_post, w_pre, w_post, lam
         self.n_cycles, self.ramp, self.schedule = n_cycles, ramp, schedule
         self.variant, self.reduction, self.min_points = variant, reduction, min_points
+        if lam_unit not in ('raw', 'ce'): raise ValueError(f"lam_unit must be 'raw' or 'ce', got {lam_unit!r}")
+        if not (isinstance(calibrate, int) and calibrate >= 1): raise ValueError(f"calibrate must be an integer >= 1, got {calibrate!r}")
+        self.lam_unit, self.calibrate = lam_unit, calibrate
         self.sources = dict(pre=_Source(latent, 'latent'), post=_Source(relative, 'relative'))
 
     def lam_now(self):
@@ -138,6 +143,7 @@ class DensificationCallback(Callback):
         self._names = ['topo_loss'] + [f'death_{p}_{s}' for p in self.weights for s in ('mean', 'std')] + ['skipped_classes']
         for p in self.weights: self.sources[p].attach(self.learn.model)
         self.history, self._epoch = [], {n: [] for n in self._names}
+        self.unit, self._cal = (1. if self.lam_unit == 'raw' else None), []   # 'ce': cross-entropy / L_β, once measured
         self._topo_metrics = [ValueMetric(self._value(n), n) for n in self._names]
         self.learn.metrics = self.learn.metrics + self._topo_metrics     # before the Recorder (order 50) names its columns
 
@@ -167,6 +173,7 @@ class DensificationCallback(Callback):
     def after_loss(self):
         if not self.training or not len(self.learn.yb): return   # no targets: a statistics-only batch (`ClassPureGroups`)
         lam, y = self.lam_now(), self.learn.yb[0]
+        if self.unit is None: lam = 0.   # 'ce': the first `calibrate` batches only measure
         rec, total, skipped = dict(lam=lam), 0., 0
         with torch.set_grad_enabled(lam > 0):
             for name, z, beta, w in self._placements():
@@ -178,7 +185,13 @@ class DensificationCallback(Callback):
                             f'death_{name}_mean': float(vals.mean()) if len(vals) else float('nan'),
                             f'death_{name}_std': float(vals.std()) if len(vals) > 1 else float('nan')})
                 skipped = max(skipped, cdt.n_skipped)
-        if lam > 0: self.learn.loss_grad = self.learn.loss_grad + lam * total
+        if self.unit is None:
+            self._cal.append((float(self.learn.loss.detach()), float(total.detach()) if torch.is_tensor(total) else 0.))
+            if len(self._cal) == self.calibrate:
+                ce, lb = np.mean(self._cal, 0)
+                self.unit = ce / lb if lb > 0 else 0.
+        elif lam > 0: self.learn.loss_grad = self.learn.loss_grad + lam * self.unit * total
+        rec['unit'] = self.unit
         rec.update(topo_loss=float(total.detach()) if torch.is_tensor(total) else 0., skipped_classes=skipped)
         self.history.append(rec)
         for n in self._names: self._epoch[n].append(rec.get(n, float('nan')))

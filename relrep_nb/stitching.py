@@ -308,6 +308,7 @@ class Preset:
     w_pre:float = 0.1 # weight of the pre-relative densification term
     w_post:float = 0.9 # weight of the post-relative densification term
     reduction:str = 'sum' # densification over the classes of a batch: 'sum' (the paper's) or 'mean' (Hofer's)
+    lam_unit:str = 'raw' # 'raw': λ multiplies L_β; 'ce': λ is a fraction of the cross-entropy (`DensificationCallback`)
     beta_quantile:float = 0.5 # β = this quantile of same-class death times of the robust models
     pair_beta_pre:bool = False # also pair the pre-relative β over languages (sensible when both encoders share an architecture)
     beta:tuple|None = None # a fixed (β_pre, β_post) for every densified model instead of the death-time quantiles
@@ -506,7 +507,7 @@ def train_model(
         w_pre = 0. if protocol == 'frozen' else preset.w_pre   # frozen latents: no parameters
         callbacks.append(DensificationCallback(beta_pre=beta[0], beta_post=beta[1], w_pre=w_pre,
                                                w_post=preset.w_post, lam=preset.lam,
-                                               reduction=preset.reduction))
+                                               reduction=preset.reduction, lam_unit=preset.lam_unit))
     batches = preset.topo_batches if variant == 'robust_topo' and preset.topo_batches else preset.batches
     if batches not in BATCHES: raise ValueError(f"unknown batches {batches!r}: choose from {BATCHES}")
     if batches == 'pure': callbacks.append(ClassPureGroups(pure_stats=preset.pure_stats))

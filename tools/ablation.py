@@ -51,17 +51,23 @@ FOLLOW_UP = {
     # (separate statistics, shuffled batches) with only its robust_topo runs on class-grouped batches (Hofer's mean)
     'separate statistics, densified on class-grouped batches': dict(stats='separate', update='sequential',
                                                                      momentum=0.3),
+    # (d) added with DensificationCallback(lam_unit='ce'), before running it: the adopted protocol, densified with λ as a
+    # fraction of the cross-entropy (0.1: the term at the top of its schedule is a tenth of the initial cross-entropy)
+    'separate statistics, densified with λ = 0.1 of the cross-entropy': dict(stats='separate', update='sequential',
+                                                                              momentum=0.3),
 }
 ARMS |= FOLLOW_UP
 # densification, robust + topological densification, under the default batches (the paper's sum) and under the two
 # class-grouped protocols with Hofer's mean over classes
 DENSIFIED = {'default', 'class-pure groups', 'class-grouped batches', "authors' protocol",
-             'separate statistics + class-grouped batches', 'separate statistics, densified on class-grouped batches'}
+             'separate statistics + class-grouped batches', 'separate statistics, densified on class-grouped batches',
+             'separate statistics, densified with λ = 0.1 of the cross-entropy'}
 DENSIFIED_OVERRIDES = {'class-pure groups': dict(reduction='mean'), 'class-grouped batches': dict(reduction='mean'),
                        "authors' protocol": dict(reduction='mean'),
                        'separate statistics + class-grouped batches': dict(reduction='mean'),
                        'separate statistics, densified on class-grouped batches': dict(topo_batches='mixed',
-                                                                                       reduction='mean')}
+                                                                                       reduction='mean'),
+                       'separate statistics, densified with λ = 0.1 of the cross-entropy': dict(lam=0.1, lam_unit='ce')}
 FINETUNE = dict(max_length=48, bs=32, epochs=2, n_anchors=384, lr=1e-3, lr_encoder=3.5e-5, layer_decay=0.9,
                 pooling='mean', anchor_refresh=60)
 FINETUNE_ARMS = {'absolute': ('absolute', None), 'robust': ('robust', None), 'robust, head LayerNorm': ('robust', 'layernorm')}
@@ -71,7 +77,7 @@ def slug(name): return ''.join(c if c.isalnum() else '_' for c in name).strip('_
 
 
 # The offline preset as it was when the ablation ran (its 'default' arm); the ablation moved these defaults since.
-BEFORE = dict(stats='batch', update='source', momentum=0.1, topo_batches=None, reduction='sum')
+BEFORE = dict(stats='batch', update='source', momentum=0.1, topo_batches=None, reduction='sum', lam_unit='raw')
 
 def base_preset():
     "The ablation's reference: the offline preset with the defaults it had before the ablation."
