@@ -13,6 +13,10 @@ difference >= -0.5 points in both languages) and whose robust stitching keeps >=
 if none qualifies, the defaults stay. Densification (robust_topo) becomes the grid's class-grouped variant only if
 its paired native difference to robust is >= -0.5 in both languages under that protocol.
 
+Confirmation rule for lam_unit='ce' (stated after its first five seeds were seen, before the next five ran): the grid's
+robust_topo adopts lam=0.1, lam_unit='ce' only if, on the fresh seeds 5-9, its paired native difference to robust is
+>= -0.5 points in both languages; otherwise the raw λ stays.
+
 Usage: python tools/ablation.py [--runs runs/ablation] [--out nbs/results/ablation_offline.csv] [--seeds 0 1 2 3 4]
        python tools/ablation.py --finetune [--out nbs/results/ablation_finetune.csv]
 """
