@@ -304,11 +304,11 @@ class Preset:
     pure_stats:str = 'batch' # ('pure') class-pure batches standardised with their own statistics or the 'running' ones
     topo_batches:str|None = None # training batches of `robust_topo` runs (None: `batches`; 'mixed': class-grouped)
     head_norm:str|None = None # relative heads: None (cosines), 'layernorm' or 'temperature' (`RelativeClassifier`)
-    lam:float = 0.02 # densification weight λ (top of its cyclical schedule)
+    lam:float = 0.1 # densification weight λ (top of its cyclical schedule), in the unit `lam_unit`
     w_pre:float = 0.1 # weight of the pre-relative densification term
     w_post:float = 0.9 # weight of the post-relative densification term
     reduction:str = 'sum' # densification over the classes of a batch: 'sum' (the paper's) or 'mean' (Hofer's)
-    lam_unit:str = 'raw' # 'raw': λ multiplies L_β; 'ce': λ is a fraction of the cross-entropy (`DensificationCallback`)
+    lam_unit:str = 'ce' # 'ce': λ is a fraction of the cross-entropy (see the ablation); 'raw': λ multiplies L_β
     beta_quantile:float = 0.5 # β = this quantile of same-class death times of the robust models
     pair_beta_pre:bool = False # also pair the pre-relative β over languages (sensible when both encoders share an architecture)
     beta:tuple|None = None # a fixed (β_pre, β_post) for every densified model instead of the death-time quantiles
@@ -343,7 +343,7 @@ PRESETS = {
                     encoders=dict(en='roberta-base', fr='ClassCat/roberta-base-french'),
                     translators=dict(fr='Helsinki-NLP/opus-mt-en-fr'), epochs=40, lr=2e-4, bs=32, eval_bs=64,
                     schedule='warmup_cosine', warmup=0.1, grad_clip=1.0, sqr_mom=0.999, eps=1e-8,
-                    momentum=0.3, pair_beta_pre=True, beta=(3., 3.)),   # the authors' BatchNorm momentum; two RoBERTas share a scale
+                    momentum=0.3, pair_beta_pre=True, beta=(3., 3.), lam=0.02, lam_unit='raw'),   # the authors' BatchNorm momentum; two RoBERTas share a scale
 }
 
 # %% ../nbs/32_stitching.ipynb #27cb213e

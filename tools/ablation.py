@@ -81,7 +81,8 @@ def slug(name): return ''.join(c if c.isalnum() else '_' for c in name).strip('_
 
 
 # The offline preset as it was when the ablation ran (its 'default' arm); the ablation moved these defaults since.
-BEFORE = dict(stats='batch', update='source', momentum=0.1, topo_batches=None, reduction='sum', lam_unit='raw')
+BEFORE = dict(stats='batch', update='source', momentum=0.1, topo_batches=None, reduction='sum', lam=0.02,
+              lam_unit='raw')
 
 def base_preset():
     "The ablation's reference: the offline preset with the defaults it had before the ablation."
