@@ -1,4 +1,4 @@
-"""Differentiable 0-dimensional persistence (death times) on CPU and GPU, the topological densification loss, and choosing β.
+"""Differentiable 0-dimensional persistence (death times) on CPU and GPU, the topological densification loss, choosing β, class-grouped batch samplers and the cyclical λ schedule; no fastai needed.
 
 Docs: https://relrep-nb.github.io/relrep_nb/topology.html.md"""
 
@@ -6,7 +6,8 @@ Docs: https://relrep-nb.github.io/relrep_nb/topology.html.md"""
 
 # %% auto #0
 __all__ = ['death_times', 'ClassDeathTimes', 'class_death_times', 'densification_penalty', 'topo_densification_loss',
-           'sample_death_times', 'suggest_beta', 'plot_death_times']
+           'sample_death_times', 'suggest_beta', 'plot_death_times', 'ClassGroupedSampler', 'ClassPureGroupSampler',
+           'cyclic_lambda']
 
 # %% ../nbs/20_topology.ipynb #ec3a7297
 import math
@@ -349,3 +350,108 @@ def plot_death_times(groups:dict, # name → death times (tensor or array, any s
     if title: ax.set_title(title)
     ax.legend(fontsize='small')
     return ax
+
+# %% ../nbs/20_topology.ipynb #1650e6f9
+def _inclusion_probabilities(counts, k):
+    "Probabilities proportional to `counts`, capped at 1, summing to `k` (needs `k <= len(counts)`)."
+    counts, pi, capped = np.asarray(counts, float), np.zeros(len(counts)), np.zeros(len(counts), bool)
+    while True:
+        free = k - capped.sum()
+        pi[~capped] = free * counts[~capped] / counts[~capped].sum()
+        over = (pi > 1) & ~capped
+        if not over.any(): break
+        capped |= over; pi[capped] = 1.
+    return pi
+
+# %% ../nbs/20_topology.ipynb #9969a49a
+class ClassGroupedSampler:
+    "Seeded batches of `k` classes × `m` samples each; every iteration over it is one new epoch."
+    def __init__(self,
+                 labels, # class of every sample, shape (n,), integers
+                 k:int, # number of distinct classes in a batch
+                 m:int, # number of samples of each class in a batch
+                 seed:int=0, # seed of the generator that draws classes and samples
+                 n_batches:int|None=None, # batches per epoch; default `len(labels) // (k*m)`
+                ):
+        labels = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels)
+        if labels.ndim != 1: raise ValueError(f"labels must be 1-D, got shape {labels.shape}")
+        if labels.size and not np.issubdtype(labels.dtype, np.integer):
+            raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
+        if int(k) < 1 or int(m) < 1: raise ValueError(f"k and m must be at least 1, got k={k}, m={m}")
+        self.k, self.m, self.seed = int(k), int(m), seed
+        self.classes, inverse, self.counts = np.unique(labels, return_inverse=True, return_counts=True)
+        if len(self.classes) < self.k:
+            raise ValueError(f"k={self.k} classes per batch requested but labels hold only {len(self.classes)} classes")
+        small = self.classes[self.counts < self.m]
+        if len(small): raise ValueError(f"classes {small.tolist()} have fewer than m={self.m} samples "
+                                        f"(counts {self.counts[self.counts < self.m].tolist()}); drop them or lower m")
+        self.members = [np.flatnonzero(inverse == c) for c in range(len(self.classes))]
+        self.n_batches = len(labels) // (self.k*self.m) if n_batches is None else int(n_batches)
+        self.inclusion = _inclusion_probabilities(self.counts, self.k)
+        self.rng = np.random.default_rng(seed)
+        self._queues, self._pos = [self.rng.permutation(o) for o in self.members], np.zeros(len(self.members), int)
+
+    def __len__(self): return self.n_batches
+
+    def _take(self, c):
+        "Next `m` samples of class index `c`, reshuffling its queue when fewer than `m` are left."
+        if self._pos[c] + self.m > len(self._queues[c]):
+            self._queues[c], self._pos[c] = self.rng.permutation(self.members[c]), 0
+        out = self._queues[c][self._pos[c]:self._pos[c]+self.m]
+        self._pos[c] += self.m
+        return out
+
+    def _choose_classes(self):
+        "`k` distinct class indices, class `c` included with probability `self.inclusion[c]` (systematic sampling)."
+        order = self.rng.permutation(len(self.classes))
+        edges = np.concatenate([[0.], np.cumsum(self.inclusion[order])])
+        points = self.rng.uniform() + np.arange(self.k)           # one point in each unit interval of [0, k)
+        return np.sort(order[np.searchsorted(edges, points, side='right') - 1])
+
+    def __iter__(self):
+        for _ in range(self.n_batches): yield np.concatenate([self._take(c) for c in self._choose_classes()])
+
+# %% ../nbs/20_topology.ipynb #9a7e0001
+class ClassPureGroupSampler(ClassGroupedSampler):
+    "The reference code's batches: groups of one random mixed batch of `m`, then `m` samples of each class, classes in random order."
+    def __init__(self,
+                 labels, # class of every sample, shape (n,), integers
+                 m:int=16, # samples in every batch
+                 seed:int=0, # seed of the generator that draws the batches
+                 n_groups:int|None=None, # groups per epoch; default `len(labels) // (m * classes)`
+                ):
+        super().__init__(labels, k=1, m=m, seed=seed)
+        self.group_size = len(self.classes) + 1
+        self.n_groups = len(labels) // (self.m * len(self.classes)) if n_groups is None else int(n_groups)
+        if self.n_groups < 1: raise ValueError(f"no whole group fits: {len(labels)} samples, {len(self.classes)} classes × m={m}")
+        self.n_batches = self.n_groups * self.group_size
+        self._all, self._mixed_pos = self.rng.permutation(len(labels)), 0
+
+    def _take_mixed(self):
+        "Next `m` samples drawn without replacement from every sample, reshuffled when fewer than `m` are left."
+        if self._mixed_pos + self.m > len(self._all): self._all, self._mixed_pos = self.rng.permutation(len(self._all)), 0
+        out = self._all[self._mixed_pos:self._mixed_pos + self.m]
+        self._mixed_pos += self.m
+        return out
+
+    def __iter__(self):
+        for _ in range(self.n_groups):
+            yield self._take_mixed()
+            for c in self.rng.permutation(len(self.classes)): yield self._take(c)
+
+# %% ../nbs/20_topology.ipynb #abf47e22
+def _check_schedule(lam, n_cycles, ramp):
+    if not lam >= 0: raise ValueError(f"lam must be >= 0, got {lam}")
+    if not (isinstance(n_cycles, int) and n_cycles >= 1): raise ValueError(f"n_cycles must be a positive integer, got {n_cycles!r}")
+    if not 0 <= ramp <= 1: raise ValueError(f"ramp must lie in [0, 1] (a fraction of each cycle), got {ramp}")
+
+def cyclic_lambda(pct:float, # fraction of training done, in [0, 1]
+                  lam:float=0.02, # the λ reached at the end of each ramp
+                  n_cycles:int=4, # number of cycles over the whole training
+                  ramp:float=0.75, # fraction of each cycle spent ramping up linearly from 0
+                 ) -> float:
+    "The cyclical weight λ(t) of the densification loss: linear ramp from 0 over `ramp` of each cycle, then flat."
+    _check_schedule(lam, n_cycles, ramp)
+    if not 0 <= pct <= 1: raise ValueError(f"pct must lie in [0, 1] (the fraction of training done), got {pct}")
+    u = (pct * n_cycles) % 1.0
+    return lam * min(1.0, u / ramp) if ramp > 0 else lam
