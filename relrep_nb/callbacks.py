@@ -267,7 +267,7 @@ class ClassPureGroups(Callback):
                 self._eval = [m for m in self.learn.model.modules() if isinstance(m, RelativeProjection) and m.training]
                 for m in self._eval: m.eval()
             return
-        self._grad, self._yb = torch.is_grad_enabled(), self.learn.yb   # the mixed batch: forward only, no targets
+        self._grad = torch.is_grad_enabled()   # the mixed batch: forward only, no targets (fastai sets yb anew next batch)
         torch.set_grad_enabled(False); self.learn.yb = ()
 
     def after_batch(self):

@@ -219,11 +219,8 @@ def relative_projection(
             if x.shape[0] < 2: raise ValueError(f"statistics from 'batch' need at least 2 samples, got {x.shape[0]}")
             out = _RelativeCosine.apply(x, anchors, None, None, check, True, eps)[0]
         elif stats == 'separate':   # the batch with its own statistics, the anchors with theirs
-            (mx, vx), (ma, va) = feature_statistics(x, anchors, 'batch'), feature_statistics(x, anchors, 'anchors')
-            xh, ah = (x - mx) * _rstd(mx, vx, eps), (anchors - ma) * _rstd(ma, va, eps)
-            if check: _check_norms(*(torch.linalg.vector_norm(t.detach(), dim=1) for t in (xh, ah)), True,
-                                   xh.detach(), ah.detach(), x, anchors)
-            out = _RelativeCosine.apply(xh, ah, None, None, False, False, 0.) if fused else _plain(xh, ah, None, None, False)
+            sx, sa = feature_statistics(x, anchors, 'batch'), feature_statistics(x, anchors, 'anchors')
+            out = _separate(x, anchors, sx, sa, eps, check, fused)
         else:
             if stats != 'given': mean, var = feature_statistics(x, anchors, stats)
             rstd = _rstd(mean, var, eps)
@@ -250,6 +247,13 @@ def _check_stats(mean, var, x):
         if not torch.isfinite(t).all(): raise ValueError(f"{name} contains non-finite values")
     if (var < 0).any(): raise ValueError("var has negative entries")
     return mean.to(x), var.to(x)
+
+def _separate(x, anchors, sx, sa, eps, check, fused):
+    "Cosines of `x` standardised with the statistics `sx` = (mean, var) and of `anchors` with `sa`."
+    xh, ah = (x - sx[0]) * _rstd(*sx, eps), (anchors - sa[0]) * _rstd(*sa, eps)
+    if check: _check_norms(*(torch.linalg.vector_norm(t.detach(), dim=1) for t in (xh, ah)), True,
+                           xh.detach(), ah.detach(), x, anchors)
+    return _RelativeCosine.apply(xh, ah, None, None, False, False, 0.) if fused else _plain(xh, ah, None, None, False)
 
 # %% ../nbs/10_relative.ipynb #65f6038b
 class RelativeProjection(nn.Module):
@@ -316,26 +320,25 @@ def forward(self:RelativeProjection,
     "Relative representation of `x`: batch statistics in training, running statistics in evaluation."
     if self.anchors.numel() == 0: raise RuntimeError("RelativeProjection has no anchors: call set_anchors(latents) first")
     if not self.robust: return relative_projection(x, self.anchors, scale=self.scale, check=self.check)
-    _check_pair(x, self.anchors, self.check)
-    dtype, A = x.dtype, self.anchors
-    if dtype in _LOW: x, A = x.float(), A.float()
-    if not self.training:
+    if not self.training:   # `relative_projection` checks the inputs and handles their dtype
         if self.num_batches_tracked == 0:
             raise RuntimeError("RelativeProjection has no running statistics yet: run it in train mode on some "
                                "batches, calibrate(latents), or load_anchor_state(...) from a trained model")
-        mean, var = self.running_mean.to(x), self.running_var.to(x)
-        self.dead = dead_features(mean, var)
-        out = relative_projection(x, A, robust=True, mean=mean, var=var, eps=self.eps, scale=self.scale, check=self.check)
-        return out.to(dtype)
+        self.dead = dead_features(self.running_mean, self.running_var)
+        return relative_projection(x, self.anchors, robust=True, mean=self.running_mean, var=self.running_var,
+                                   eps=self.eps, scale=self.scale, check=self.check)
+    _check_pair(x, self.anchors, self.check)
+    dtype, A = x.dtype, self.anchors
+    if dtype in _LOW: x, A = x.float(), A.float()
     if self.stats in ('batch', 'separate') and x.shape[0] < 2:
         raise ValueError(f"train mode with batch statistics needs at least 2 samples, got {x.shape[0]} "
                          "(use eval mode for single samples)")
     if self.stats == 'batch':   # the fused path also returns the batch's statistics
         out, mean, var = _RelativeCosine.apply(x, A, None, None, self.check, True, self.eps)
         n = x.shape[0]
-    elif self.stats == 'separate':
-        out = relative_projection(x, A, robust=True, stats='separate', eps=self.eps, check=self.check)
-        mean, var = feature_statistics(x.detach(), A, 'batch')
+    elif self.stats == 'separate':   # each side's statistics computed once, for the cosines and the running averages
+        (mean, var), anchor_stats = feature_statistics(x, A, 'batch'), feature_statistics(x, A, 'anchors')
+        out = _separate(x, A, (mean, var), anchor_stats, self.eps, self.check, True)
         n = x.shape[0]
     else:
         mean, var = feature_statistics(x, A, self.stats)
@@ -347,7 +350,8 @@ def forward(self:RelativeProjection,
             xd = x.detach()
             bm, bv = (mean, var) if self.stats in ('batch', 'separate') else feature_statistics(xd, A, 'batch')
             self._update_running(bm.detach(), bv.detach(), x.shape[0])
-            self._update_running(*feature_statistics(xd, A, 'anchors'), A.shape[0])
+            ma, va = anchor_stats if self.stats == 'separate' else feature_statistics(xd, A, 'anchors')
+            self._update_running(ma, va, A.shape[0])
         else: self._update_running(mean.detach(), var.detach(), n)
         self.num_batches_tracked += 1
     out = out if self.scale is None else out * self.scale

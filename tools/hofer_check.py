@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+from torch.utils.data import TensorDataset
 import torch.nn.functional as F
 from fastai.data.core import DataLoaders
 from fastai.learner import Learner
@@ -65,20 +66,15 @@ class HoferCNN(nn.Module):
         self.latent = self.encoder(x)
         return self.head(self.latent)
 
-class _Pair:
-    "Two aligned tensors as a dataset."
-    def __init__(self, x, y): self.x, self.y = x, y
-    def __len__(self): return len(self.x)
-    def __getitem__(self, i): return self.x[i], self.y[i]
-
 class GroupedTensorDL(ClassGroupedDL):
     "`ClassGroupedDL` over (x, y) tensors with `steps` batches an epoch, each indexed at once (no per-item collation)."
     def __init__(self, x, y, k, m, seed, steps):
-        super().__init__(_Pair(x, y), labels=y, k=k, m=m, seed=seed)
+        super().__init__(TensorDataset(x, y), labels=y, k=k, m=m, seed=seed)
         self.sampler = ClassGroupedSampler(y, k, m, seed=seed, n_batches=steps)
     def create_batches(self, samps):
         idx = torch.as_tensor(list(samps), dtype=torch.long)
-        for b in idx.split(self.bs): yield self.dataset.x[b], self.dataset.y[b]
+        x, y = self.dataset.tensors
+        for b in idx.split(self.bs): yield x[b], y[b]
 
 def pool_and_test(data:ImageData, n_test:int, seed:int=0):
     "All images of `data` pooled, a class-stratified test set of `n_test` split off; standardised with the pool's pixels."
