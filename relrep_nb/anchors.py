@@ -46,18 +46,29 @@ def _kmeans_nearest(x, k, seed):
         taken[j] = True; idx.append(j)
     return np.array(idx)
 
-def _stratified(labels, k, rng):
+def stratified_indices(
+    labels, # class of every sample, (n,)
+    k:int, # how many indices to draw
+    rng, # a numpy `Generator`, or a seed
+    share:str='equal', # 'equal': the same number per class (capped at a class's size, the rest passed on); 'proportional': k × the class's frequency, rounded per class
+)->np.ndarray: # distinct indices, class by class in sorted class order (k of them; about k when proportional)
+    "The package's one stratified draw: distinct indices with each class's share of `k`."
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or len(labels) == 0: raise ValueError(f"labels must be a non-empty 1-D array, got shape {labels.shape}")
+    if not 1 <= k <= len(labels): raise ValueError(f"k must lie in 1..{len(labels)} (the samples), got {k}")
     classes, counts = np.unique(labels, return_counts=True)
-    share = np.zeros(len(classes), int)
-    # water-filling: give every class an equal share, capped at its size, then pass the rest on
-    left = k
-    while left > 0:
-        open_ = np.nonzero(share < counts)[0]
-        q, r = divmod(left, len(open_))
-        add = np.full(len(open_), q); add[rng.permutation(len(open_))[:r]] += 1
-        add = np.minimum(add, counts[open_] - share[open_])
-        share[open_] += add; left -= add.sum()
-    idx = [rng.choice(np.nonzero(labels == c)[0], s, replace=False) for c, s in zip(classes, share)]
+    if share == 'proportional': shares = np.array([round(k * c / len(labels)) for c in counts])
+    elif share == 'equal':
+        shares, left = np.zeros(len(classes), int), k
+        while left > 0:   # water-filling: an equal share each, capped at the class's size, the rest passed on
+            open_ = np.nonzero(shares < counts)[0]
+            q, r = divmod(left, len(open_))
+            add = np.full(len(open_), q); add[rng.permutation(len(open_))[:r]] += 1
+            add = np.minimum(add, counts[open_] - shares[open_])
+            shares[open_] += add; left -= add.sum()
+    else: raise ValueError(f"share must be 'equal' or 'proportional', got {share!r}")
+    idx = [rng.choice(np.nonzero(labels == c)[0], s, replace=False) for c, s in zip(classes, shares)]
     return np.concatenate(idx)
 
 # %% ../nbs/11_anchors.ipynb #41029b28
@@ -80,7 +91,7 @@ def select_anchors(
     if strategy == 'random': idx = rng.choice(n, k, replace=False)
     elif strategy == 'stratified':
         if labels is None: raise ValueError("strategy 'stratified' needs labels")
-        idx = _stratified(labels, k, rng)
+        idx = stratified_indices(labels, k, rng)
     elif strategy in ('kmeans', 'farthest'):
         if x is None: raise ValueError(f"strategy {strategy!r} needs features x of shape (n, d)")
         idx = _kmeans_nearest(x, k, seed) if strategy == 'kmeans' else _farthest(x, k, rng)

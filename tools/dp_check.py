@@ -1,4 +1,4 @@
-"""Miniature data-parallel check for nbs/36_distributed.ipynb: the same fastai training on one process or on several
+"""Miniature data-parallel check for nbs/37_distributed.ipynb: the same fastai training on one process or on several
 (gloo on the CPU), same seed. Launch: python -m torch.distributed.run --nproc_per_node N tools/dp_check.py OUT [--sync]
 Writes OUT/rank<r>.pt: every training batch's sample indices per epoch, the densification loss of the first batches,
 the anchors and parameters after the fit, and validation metrics; with --sync also a check of `synced_statistics`."""
