@@ -83,10 +83,8 @@ class SyncRelativeProjection(RelativeProjection):
         if self.anchors.numel() == 0: raise RuntimeError("RelativeProjection has no anchors: call set_anchors(latents) first")
         mean, var, n = synced_statistics(x)
         out = relative_projection(x, self.anchors, robust=True, mean=mean, var=var, eps=self.eps, scale=self.scale, check=self.check)
-        with torch.no_grad():
-            m = self.momentum
-            self.running_mean.mul_(1 - m).add_(mean.detach(), alpha=m)
-            self.running_var.mul_(1 - m).add_(var.detach() * (n / (n - 1)), alpha=m)
+        with torch.no_grad():   # the same momentum step as the single-process projection
+            self._update_running(mean.detach(), var.detach(), n)
             self.num_batches_tracked += 1
         return out
 

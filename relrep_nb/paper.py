@@ -19,6 +19,7 @@ from fastai.callback.schedule import SchedCos, SchedLin, combine_scheds
 from fastai.torch_core import default_device
 from fastprogress.fastprogress import progress_bar
 from .data import import_optional, load_amazon_reviews_multi
+from .anchors import stratified_indices
 from .models import check_texts, default_cache_dir
 
 # %% auto #0
@@ -96,12 +97,12 @@ def paper_anchor_indices(
     "Indices of the anchors: a pool of `per_class` items of every class, then `n_anchors` of the pool, at random."
     labels = np.asarray(labels)
     if labels.ndim != 1 or len(labels) == 0: raise ValueError(f"labels must be a non-empty 1-D array, got shape {labels.shape}")
-    rng, pool = np.random.default_rng(seed), []
-    for c in np.unique(labels):
-        idx = np.flatnonzero(labels == c)
-        if len(idx) < per_class: raise ValueError(f"class {c} has {len(idx)} training items, fewer than per_class={per_class}")
-        pool.append(rng.choice(idx, per_class, replace=False))
-    pool = np.concatenate(pool)
+    classes, counts = np.unique(labels, return_counts=True)
+    if (small := counts < per_class).any():
+        c = classes[small][0]
+        raise ValueError(f"class {c} has {counts[small][0]} training items, fewer than per_class={per_class}")
+    rng = np.random.default_rng(seed)
+    pool = stratified_indices(labels, per_class * len(classes), rng, share='equal')   # per_class of each class
     if not 0 < n_anchors <= len(pool): raise ValueError(f"n_anchors must lie in 1..{len(pool)} (the pool), got {n_anchors}")
     return np.sort(rng.choice(pool, n_anchors, replace=False))
 
