@@ -9,12 +9,15 @@ __all__ = ['AnchorRefreshCallback', 'DensificationCallback', 'DeathTimeRecorder'
            'cyclic_lambda']
 
 # %% ../nbs/21_callbacks.ipynb #f37feb9b
+import warnings
 import numpy as np
 import torch
 from torch import nn
-from fastai.callback.core import Callback, CancelBatchException
-from fastai.callback.hook import Hook
-from fastai.learner import ValueMetric
+with warnings.catch_warnings():   # fastai's layers use torch.jit.script, which torch warns about
+    warnings.filterwarnings('ignore', r'`torch\.jit\.script` is deprecated', FutureWarning)
+    from fastai.callback.core import Callback, CancelBatchException
+    from fastai.callback.hook import Hook
+    from fastai.learner import ValueMetric
 from .topology import (class_death_times, densification_penalty, sample_death_times, cyclic_lambda,
                                 _check_schedule)   # the schedule needs no fastai: it lives in topology
 _all_ = ['cyclic_lambda']

@@ -6,11 +6,11 @@ Docs: https://relrep-nb.github.io/relrep_nb/data.html.md"""
 
 # %% auto #0
 __all__ = ['SNIPPET_BIN_EDGES', 'SNIPPET_CLASSES', 'SNIPPET_COLUMNS', 'AMAZON_REVIEWS_MULTI', 'ClassGroupedDL', 'rating_to_label',
-           'load_amazon_snippets', 'ReviewSplit', 'split_by_review', 'import_optional', 'check_text_dataset',
-           'load_amazon_reviews_multi', 'DistributedClassGroupedSampler', 'ClassGroupedSampler',
-           'ClassPureGroupSampler']
+           'load_amazon_snippets', 'ReviewSplit', 'split_by_review', 'check_text_dataset', 'load_amazon_reviews_multi',
+           'DistributedClassGroupedSampler', 'ClassGroupedSampler', 'ClassPureGroupSampler']
 
 # %% ../nbs/30_data.ipynb #b7e2cd8b
+import warnings
 import csv
 import importlib
 from dataclasses import dataclass
@@ -18,8 +18,11 @@ from importlib.resources import files
 from pathlib import Path
 import numpy as np
 import torch
-from fastai.data.load import DataLoader
+with warnings.catch_warnings():   # fastai's layers use torch.jit.script, which torch warns about
+    warnings.filterwarnings('ignore', r'`torch\.jit\.script` is deprecated', FutureWarning)
+    from fastai.data.load import DataLoader
 import pandas as pd
+from .models import import_optional   # defined with the encoders that need it; importable from here too
 
 # %% ../nbs/30_data.ipynb #da7a0001
 from .topology import ClassGroupedSampler, ClassPureGroupSampler   # re-exported: no fastai needed for them
@@ -163,18 +166,6 @@ def split_by_review(
 
 # %% ../nbs/30_data.ipynb #c0b66996
 AMAZON_REVIEWS_MULTI = 'mteb/amazon_reviews_multi'   # the paper preset's data set (configs en, fr, ...)
-
-def import_optional(
-    module:str, # module to import, e.g. 'spacy'
-    package:str|None=None, # pip package that provides it (default: `module`)
-    purpose:str='', # what it is needed for, for the message
-):
-    "Import `module`, or raise an `ImportError` that names the pip package to install."
-    try: return importlib.import_module(module)
-    except ImportError as e:
-        pkg = package or module
-        raise ImportError(f"{purpose + ' needs' if purpose else 'needs'} the Python package {pkg!r}: "
-                          f"pip install {pkg}") from e
 
 # %% ../nbs/30_data.ipynb #dda969fe
 def check_text_dataset(

@@ -6,6 +6,7 @@ Docs: https://relrep-nb.github.io/relrep_nb/paper.html.md"""
 
 # %% ../nbs/36_paper.ipynb #c372e0c0
 from __future__ import annotations
+import warnings
 import hashlib
 import json
 import os
@@ -15,8 +16,10 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
-from fastai.callback.schedule import SchedCos, SchedLin, combine_scheds
-from fastai.torch_core import default_device
+with warnings.catch_warnings():   # fastai's layers use torch.jit.script, which torch warns about
+    warnings.filterwarnings('ignore', r'`torch\.jit\.script` is deprecated', FutureWarning)
+    from fastai.callback.schedule import SchedCos, SchedLin, combine_scheds
+    from fastai.torch_core import default_device
 from fastprogress.fastprogress import progress_bar
 from .data import import_optional, load_amazon_reviews_multi
 from .anchors import stratified_indices

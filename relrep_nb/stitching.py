@@ -47,3 +47,8 @@ from .grid import *
 from .training import *   # the old module: training, results and grid under one name
 from .results import *
 from .grid import *
+
+# %% ../nbs/34_grid.ipynb #sh000002
+from .training import *   # the old module: training, results and grid under one name
+from .results import *
+from .grid import *

@@ -17,9 +17,9 @@ import numpy as np
 import torch
 from torch import nn, Tensor
 from sklearn.datasets import load_digits
-from fastai.torch_core import set_seed
 from .anchors import stratified_indices
 from .models import MODES, RelativeClassifier, stitch
+from .training import set_seed   # fastai's, imported without its torch.jit warning
 from .symmetry import ACTIVATIONS, intertwiner_twin, intertwiner_phi
 
 # %% ../nbs/31a_vision.ipynb #491d67ed
