@@ -6,10 +6,11 @@ Docs: https://relrep-nb.github.io/relrep_nb/relative.html.md"""
 
 # %% auto #0
 __all__ = ['Stats', 'feature_statistics', 'dead_features', 'relative_projection', 'RelativeProjection', 'product_projection',
-           'ProductProjection']
+           'ProductProjection', 'BatchDependence', 'batch_dependence']
 
 # %% ../nbs/10_relative.ipynb #b5133d88
 import math
+from dataclasses import dataclass
 from typing import Literal, Optional
 import torch
 from torch import nn, Tensor
@@ -487,3 +488,80 @@ def forward(self:ProductProjection,
     "Both halves: the robust one as `RelativeProjection(robust=True)` (batch statistics in training, running in eval)."
     robust = RelativeProjection.forward(self, x)   # checks the inputs, updates the running statistics in training
     return torch.cat([relative_projection(x, self.anchors, scale=self.scale, check=self.check), robust], 1)
+
+# %% ../nbs/10_relative.ipynb #a13d0002
+@dataclass(frozen=True)
+class BatchDependence:
+    "Correlation of robust relative vectors under batch statistics with those under population statistics."
+    batch_sizes:tuple # the batch sizes measured
+    mean:tuple        # mean correlation over samples and draws, per batch size
+    std:tuple         # standard deviation of the per-sample correlations, per batch size
+    n_rows:tuple      # samples measured per batch size (batch size × draws)
+    n_draws:int       # random batches per size
+    seed:int          # seed of the draws
+
+    def _repr_markdown_(self):
+        rows = [f"| {b} | {m:.3f} | {s:.3f} | {n} |" for b, m, s, n in zip(self.batch_sizes, self.mean, self.std, self.n_rows)]
+        return ("| batch size | mean correlation | std | samples |\n|---|---|---|---|\n" + "\n".join(rows) +
+                f"\n\n{self.n_draws} random batches per size, seed {self.seed}")
+
+# %% ../nbs/10_relative.ipynb #a13d0003
+def _row_correlation(a, b):
+    "Pearson correlation of paired rows of `a` and `b`, (n,); raises for a row that is constant."
+    a, b = a - a.mean(1, keepdim=True), b - b.mean(1, keepdim=True)
+    na, nb = torch.linalg.vector_norm(a, dim=1), torch.linalg.vector_norm(b, dim=1)
+    if not ((na > 0) & (nb > 0)).all():
+        raise ValueError("a relative vector is constant over the anchors: its correlation is undefined")
+    return (a * b).sum(1) / (na * nb)
+
+# %% ../nbs/10_relative.ipynb #a13d0004
+def batch_dependence(
+    latents:Tensor,                # the population of latents, (N, d); its statistics are the reference
+    anchors:Tensor,                # anchor latents, (k, d), k >= 2
+    batch_sizes=(4, 16, 64, 256),  # batch sizes to measure, each in [2, N]
+    n_draws:int=64,                # random batches drawn per batch size
+    seed:int=0,                    # seed of the draws
+    eps:float=1e-5,                # added to the variance, as in `relative_projection`
+)->BatchDependence:                # mean (and std) correlation per batch size
+    "How much a sample's robust relative vector depends on its batch: correlation with the population-statistics vector."
+    _check_pair(latents, anchors, True)
+    N, k = latents.shape[0], anchors.shape[0]
+    if k < 2: raise ValueError(f"the correlation over anchors needs at least 2 anchors, got {k}")
+    sizes = tuple(int(b) for b in batch_sizes)
+    if not sizes or any(not 2 <= b <= N for b in sizes):
+        raise ValueError(f"batch sizes must be in [2, N] = [2, {N}], got {tuple(batch_sizes)}")
+    if not isinstance(n_draws, int) or n_draws < 1: raise ValueError(f"n_draws must be an integer >= 1, got {n_draws!r}")
+    with torch.no_grad():
+        mean, var = feature_statistics(latents, anchors, 'batch')
+        ref = relative_projection(latents, anchors, robust=True, mean=mean, var=var, eps=eps)
+        g = torch.Generator().manual_seed(seed)
+        out = []
+        for b in sizes:
+            c = []
+            for _ in range(n_draws):
+                i = torch.randperm(N, generator=g)[:b].to(latents.device)
+                c.append(_row_correlation(relative_projection(latents[i], anchors, robust=True, eps=eps), ref[i]))
+            c = torch.cat(c).double()
+            out.append((c.mean().item(), c.std().item() if len(c) > 1 else 0., len(c)))
+    m, s, n = zip(*out)
+    return BatchDependence(sizes, m, s, n, n_draws, seed)
+
+# %% ../nbs/10_relative.ipynb #a13d0009
+@patch
+def plot(self:BatchDependence,
+    ax=None,                 # matplotlib axis; a new figure when None
+    label:str|None=None,     # legend entry of this curve
+    band:bool=True,          # shade ± one standard deviation of the per-sample correlations
+):
+    "Mean correlation against batch size (log scale)."
+    import matplotlib.pyplot as plt   # only when a plot is drawn: the module needs no matplotlib
+    if ax is None: _, ax = plt.subplots(figsize=(6, 3.5))
+    b, m = self.batch_sizes, self.mean
+    line, = ax.plot(b, m, marker='o', label=label)
+    if band:
+        ax.fill_between(b, [u - s for u, s in zip(m, self.std)], [min(u + s, 1) for u, s in zip(m, self.std)],
+                        color=line.get_color(), alpha=0.15)
+    ax.set_xscale('log', base=2); ax.set_xticks(b, [str(v) for v in b])
+    ax.set_xlabel('batch size'); ax.set_ylabel('correlation with the population vector')
+    if label is not None: ax.legend()
+    return ax
