@@ -22,7 +22,7 @@ from nbdev.doclinks import NbdevLookup
 from nbdev.process import Processor
 from nbdev.processors import (FilterDefaults, add_show_docs, cell_lang, _def_types, _get_nm, _show_docs,
                               _want_doc)
-from nbdev.showdoc import BasicMarkdownRenderer, showdoc_nm
+from nbdev.showdoc import showdoc_nm
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = Path(__file__).resolve().parent/'docs_template.html'
@@ -133,7 +133,7 @@ def type_str(anno) -> str:
 def default_str(v) -> str:
     "A default value as it reads in source ('' when there is none)."
     if v is inspect.Parameter.empty: return ''
-    return v.__name__ if inspect.isfunction(v) or inspect.isclass(v) else repr(v)
+    return v.__name__ if inspect.isroutine(v) or inspect.isclass(v) else repr(v)
 
 def sig_params(sig: inspect.Signature) -> list[inspect.Parameter]:
     "The parameters a caller passes: `self` dropped."
@@ -190,7 +190,10 @@ def param_table(rows) -> str:
         out.append('| ' + ' | '.join([nm] + [_code(' '.join(r[i].split())) for i in cols] + [_cell(r[3])]) + ' |')
     return '\n'.join(out)
 
-class TableRenderer(BasicMarkdownRenderer):
+# nbdev's own renderer, even where `DocsFilter` has replaced it in `nbdev.showdoc` and this file is imported again
+_NbdevRenderer = nbdev.showdoc.__dict__.setdefault('_nbdev_renderer', nbdev.showdoc.BasicMarkdownRenderer)
+
+class TableRenderer(_NbdevRenderer):
     "nbdev's markdown renderer for `show_doc`, with a plain signature and a parameter table from the docments."
     def __init__(self, sym, name: str | None = None, title_level: int = 3, maxline: int = 110):
         self.is_prop, orig = isinstance(sym, property), sym
@@ -223,7 +226,7 @@ class TableRenderer(BasicMarkdownRenderer):
         return doc
 
 def doc_names(trees, shown=()) -> list[str]:
-    "Names to document, in source order: public functions and classes (as nbdev picks them), each class's public methods."
+    "Names to document in source order: public functions and classes (nbdev's pick), each with its public methods."
     res = []
     def add(nm):
         for n in (nm if isinstance(nm, list) else [nm]):

@@ -177,20 +177,22 @@ function probe(w, d) {
   if (de.scrollWidth > cw) for (const el of d.querySelectorAll('body *')) {
     const r = el.getBoundingClientRect(), p = el.parentElement;
     if (r.right > cw + 1 && !clipped(el) && !(p && p !== d.body && p.getBoundingClientRect().right > cw + 1))
-      wide.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-        (typeof el.className === 'string' && el.className.trim() ? '.' + el.className.trim().split(/\s+/).join('.') : '')
-        + ' (to ' + Math.round(r.right) + ' px)');
+      wide.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (typeof el.className === 'string' &&
+        el.className.trim() ? '.' + el.className.trim().split(/\s+/).join('.') : '') +
+        ' (to ' + Math.round(r.right) + ' px)');
   }
   const langs = /\b(python|py|sourceCode)\b/;
   const code = [...d.querySelectorAll('pre')].filter(p => langs.test(p.className) ||
     (p.querySelector('code') && langs.test(p.querySelector('code').className)));
   const lit = code.filter(p => { const c = p.querySelector('code') || p, base = w.getComputedStyle(c).color;
-    return [...c.querySelectorAll('span[class]')].some(s => s.textContent.trim() && w.getComputedStyle(s).color !== base); });
+    return [...c.querySelectorAll('span[class]')].some(s => s.textContent.trim() &&
+                                                           w.getComputedStyle(s).color !== base); });
   let h = d.querySelector('.doc-sig');   // the first documented symbol: its heading's position
   while (h && !/^H[1-6]$/.test(h.tagName)) h = h.previousElementSibling;
   const first = h ? {id: h.id, y: Math.round(h.getBoundingClientRect().top + w.scrollY)} : null;
   return {maths: maths.length, rendered, raw_tex: raw, text: main.innerText.trim().length, first,
-    nav_links: d.querySelectorAll('#sidebar a, nav a').length, scroll_width: de.scrollWidth, client_width: cw,
+    nav_links: d.querySelectorAll('#sidebar a, #quarto-sidebar a').length,
+    scroll_width: de.scrollWidth, client_width: cw,
     wide: wide.slice(0, 5), code: code.length, lit: lit.length};
 }
 async function run(pages, width) {
@@ -225,8 +227,8 @@ def blank_fraction(png: Path) -> float:
 def probe_pages(exe: str, site: Path, pages: list[str]) -> dict[str, dict | str]:
     "The measurements of `_PROBE` on each of `pages`, in a `WIDTH` px wide frame, or why there are none."
     driver = site/'.probe-all.html'
-    driver.write_text(f'<!DOCTYPE html><html><body style="margin:0"><script>{_PROBE}\n'
-                      f'window.addEventListener("load", () => run({json.dumps(pages)}, {WIDTH}));</script></body></html>',
+    run = f'window.addEventListener("load", () => run({json.dumps(pages)}, {WIDTH}));'
+    driver.write_text(f'<!DOCTYPE html><html><body style="margin:0"><script>{_PROBE}\n{run}</script></body></html>',
                       encoding='utf-8')
     try:
         dom = _chromium(exe, [f'--window-size={WIDTH+40},1700', '--allow-file-access-from-files',
@@ -256,7 +258,8 @@ def page_problems(page: str, res: dict | str, min_text: int = 200) -> list[str]:
     if isinstance(res, str): return [f'{page}: {res}']
     probs = []
     if res['text'] < min_text: probs.append(f'{page}: page is blank ({res["text"]} characters of text)')
-    if res['rendered'] < res['maths']: probs.append(f'{page}: {res["maths"]-res["rendered"]} of {res["maths"]} math elements did not render')
+    if res['rendered'] < res['maths']:
+        probs.append(f'{page}: {res["maths"]-res["rendered"]} of {res["maths"]} math elements did not render')
     if res['raw_tex']: probs.append(f'{page}: raw TeX visible in {res["raw_tex"]} text nodes')
     if res['nav_links'] < 1: probs.append(f'{page}: no navigation links')
     if res['code'] and not res['lit']: probs.append(f'{page}: {res["code"]} code blocks shown, none highlighted')
