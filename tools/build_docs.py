@@ -199,6 +199,8 @@ class TableRenderer(_NbdevRenderer):
         self.is_prop, orig = isinstance(sym, property), sym
         super().__init__(sym, name=name, title_level=title_level, maxline=maxline)
         if not getattr(self.sym, '__doc__', None): self.docs = ''   # its own docstring only, none inherited
+        if inspect.isclass(self.sym) and self.sig is not None:        # a dataclass's `__init__` says `->None`
+            self.sig = self.sig.replace(return_annotation=inspect.Signature.empty)
         q = qual_name(orig.fget if self.is_prop else orig)
         if name is None and '.' in q and '.' not in self.nm:   # a method patched through a decorator's wrapper
             self.nm, self.fn = q, _fullname(orig)

@@ -198,6 +198,13 @@ def test_class_signature_and_table():
     assert r.signature() == 'class _K(x:int=1)'
     md = r._repr_markdown_()
     assert '| `x` | `int` | `1` | the x |' in md and 'self' not in md
+    import dataclasses
+    @dataclasses.dataclass
+    class D:
+        n:int=2  # the n
+    d = bd.TableRenderer(D)
+    assert d.signature() == 'class D(n:int=2)' and 'Returns' not in d._repr_markdown_()
+    assert '| `n` | `int` | `2` | the n |' in d._repr_markdown_()         # docments of a dataclass's fields
     e = bd.TableRenderer(_E)
     assert e.signature() == 'class _E(ValueError)' and 'doc-params' not in e._repr_markdown_()
     assert '*An error with' in e._repr_markdown_()
