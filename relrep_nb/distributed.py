@@ -20,9 +20,8 @@ except (ImportError, NameError) as e:   # fastai's distributed module needs acce
     raise ImportError("relrep_nb.distributed needs accelerate: pip install 'relrep_nb[distributed]' (or pip install accelerate)") from e
 from .data import ClassGroupedDL, DistributedClassGroupedSampler
 from .relative import RelativeProjection, relative_projection
-from .models import VARIANTS
 from .results import ResultsStore
-from .grid import SKIPPED, Preset, grid_data, plan_runs, run_name, score_runs, train_runs
+from .grid import DEFAULT_VARIANTS, SKIPPED, Preset, grid_data, plan_runs, run_name, score_runs, train_runs
 
 # %% auto #0
 __all__ = ['process_rank', 'init_processes', 'barrier', 'writer_first', 'synced_statistics', 'SyncRelativeProjection',
@@ -232,7 +231,7 @@ def launch_runs(
 def collect_scores(
     out, # the shared results folder
     preset:Preset, # the grid's settings (must match the folder's)
-    variants=VARIANTS, seeds=(0, 1, 2, 3, 4), protocols=None, # the grid
+    variants=DEFAULT_VARIANTS, seeds=(0, 1, 2, 3, 4), protocols=None, # the grid
     allow_missing:bool=False, # score what is complete instead of refusing
     cache_dir=None, # embedding / translation cache
 )->tuple: # (scores as `run_grid` returns them, the missing runs)

@@ -24,7 +24,8 @@ from .training import (METRICS, Adam, classification_metrics, default_device, fi
 from fastai.callback.training import GradientClip
 from .callbacks import ClassPureGroups, DensificationCallback
 from .data import AMAZON_REVIEWS_MULTI, ClassGroupedDL, load_amazon_snippets, split_by_review
-from .models import (VARIANTS, RelativeClassifier, TransformerEncoder, default_cache_dir,
+from .translation import Translator
+from .models import (TRANSLATIONS, VARIANTS, RelativeClassifier, TransformerEncoder, default_cache_dir,
                               embed_cached, load_encoder, mlp_top, stitch, variant_mode)
 from .paper import finetune_splitter, layerwise_lrs, paper_seed_data, warmup_cosine
 from .results import (GRID_KEY, BrokenFileError, ResultsStore, file_digest, is_number, read_json,
@@ -32,10 +33,10 @@ from .results import (GRID_KEY, BrokenFileError, ResultsStore, file_digest, is_n
 from .topology import sample_death_times, suggest_beta
 
 # %% auto #0
-__all__ = ['PROTOCOLS', 'DATA_KINDS', 'PRESETS', 'BATCHES', 'SKIPPED', 'MAX_SEED', 'Preset', 'SeedData', 'offline_embeddings',
-           'seed_data', 'grid_data', 'run_seed', 'finetune_encoder', 'build_model', 'train_model', 'run_key',
-           'load_run_model', 'paired_beta', 'stitched_scores', 'run_name', 'plan_runs', 'train_runs', 'score_runs',
-           'run_grid', 'folder_scores', 'death_time_groups']
+__all__ = ['PROTOCOLS', 'DATA_KINDS', 'PRESETS', 'BATCHES', 'SKIPPED', 'DEFAULT_VARIANTS', 'MAX_SEED', 'Preset', 'SeedData',
+           'offline_embeddings', 'seed_data', 'grid_data', 'run_seed', 'finetune_encoder', 'build_model', 'train_model',
+           'run_key', 'load_run_model', 'paired_beta', 'stitched_scores', 'translated_scores', 'run_name', 'plan_runs',
+           'train_runs', 'score_runs', 'run_grid', 'folder_scores', 'death_time_groups']
 
 # %% ../nbs/34_grid.ipynb #e4faa9d2
 PROTOCOLS = ('top', 'frozen', 'finetune')
@@ -118,6 +119,7 @@ class SeedData:
     labels:Tensor # class of every snippet, (n,)
     ids:np.ndarray # snippet ids, (n,)
     split:object # the `ReviewSplit` of this seed
+    parallel_test = True   # every language's test items are the same snippets (agreement is defined)
 
     def train(self, lang): return getattr(self.split, f'train_{lang}')
     def _rows(self, lang, part):
@@ -303,24 +305,58 @@ def paired_beta(models:dict, data, preset:Preset)->dict:
     b_pre = float(np.mean(list(pre.values())))
     return {lang: (b_pre if preset.pair_beta_pre else float(pre[lang]), b_post) for lang in models}
 
+def _native_predictions(models, data, bs):
+    "Each model's predictions on its own language's test inputs (the reference of the agreement)."
+    return {l: predict(m, data.inputs(l, 'test'), bs) for l, m in models.items()}
+
+def _agreement(pred, native, dec, enc, data):
+    "Percent of the parallel test items where the stitched prediction is the decoder's own; NaN if not parallel."
+    if enc != dec and not getattr(data, 'parallel_test', False): return float('nan')
+    return 100 * float((pred == native[dec]).float().mean())
+
 def stitched_scores(
     models:dict, # language → trained model
     data, # the seed's data
     bs:int=1024, # inputs per forward pass
 )->list:
-    "Scores of every (decoder, encoder) pair of `models` on the test set of the encoder's language."
-    rows = []
+    "Scores of every (decoder, encoder) pair of `models` on the test set of the encoder's language, with the agreement."
+    rows, native = [], _native_predictions(models, data, bs)
     for dec in models:
         for enc in models:
             try: m = stitch(models[enc], models[dec])
             except ValueError as e:
                 if 'equal latent sizes' not in str(e): raise
-                nan = {k: float('nan') for k in METRICS}
+                nan = {k: float('nan') for k in (*METRICS, 'agree')}
                 rows.append(dict(decoder=dec, encoder=enc, **nan, note=str(e)))
                 continue
             y, x = data.targets(enc, 'test'), data.inputs(enc, 'test')
-            scores = classification_metrics(y, predict(m, x, bs))
-            rows.append(dict(decoder=dec, encoder=enc, **scores))
+            pred = predict(m, x, bs)
+            rows.append(dict(decoder=dec, encoder=enc, **classification_metrics(y, pred),
+                             agree=_agreement(pred, native, dec, enc, data)))
+    return rows
+
+@torch.no_grad()
+def translated_scores(
+    models:dict, # language → trained absolute model
+    data, # the seed's data (parallel anchors: `anchor_inputs(lang)`)
+    method:str='orthogonal', # the `Translator` estimator: 'orthogonal', 'scaled', 'linear' or 'affine'
+    bs:int=1024, # inputs per forward pass
+)->list:
+    "Scores of every (decoder, encoder) pair: the encoder's latents mapped by a translation fitted on the parallel anchors' latents, read by the decoder's head."
+    for l, m in models.items():
+        if m.mode != 'absolute': raise ValueError(f"translation stitches absolute models; the {l} model is {m.mode}")
+    anchors = {l: model_latents(m, data.anchor_inputs(l), bs)[0] for l, m in models.items()}
+    test = {l: model_latents(m, data.inputs(l, 'test'), bs)[0] for l, m in models.items()}
+    native = _native_predictions(models, data, bs)
+    rows = []
+    for dec in models:
+        head = models[dec].head.cpu()
+        for enc in models:
+            z = test[enc] if enc == dec else Translator(method).fit(anchors[enc], anchors[dec]).transform(test[enc])
+            pred = head(z.to(test[dec].dtype)).argmax(1)
+            rows.append(dict(decoder=dec, encoder=enc, **classification_metrics(data.targets(enc, 'test'), pred),
+                             agree=_agreement(pred, native, dec, enc, data)))
+        models[dec].head.to(model_device(models[dec]))
     return rows
 
 # %% ../nbs/34_grid.ipynb #4c8e934a
@@ -337,6 +373,7 @@ def _check_protocols(preset, protocols):
                          f"got {tuple(protocols)}")
 
 SKIPPED = {('frozen', 'robust_topo')}   # frozen: nothing trainable before the head to densify
+DEFAULT_VARIANTS = ('absolute', 'vanilla', 'robust', 'product', 'robust_topo', 'translation')   # a grid's default columns
 MAX_SEED = (2**32 - 1000) // 1000      # a run's seed, 1000 × seed + language, fits numpy's 32 bits
 
 def run_name(key:dict)->str:
@@ -349,11 +386,11 @@ def _is_seed(s):
 
 def plan_runs(
     preset:Preset, # the grid's settings
-    variants=VARIANTS, # which variants
+    variants=DEFAULT_VARIANTS, # which variants (`models.VARIANTS`)
     seeds=(0, 1, 2, 3, 4), # which seeds, distinct integers from 0 to `MAX_SEED`
     protocols=None, # which protocols; default the preset's
 )->list: # run keys (dicts of protocol, variant, lang, seed), robust before robust_topo of a seed
-    "The runs of a grid, in the order they are trained (robust_topo needs its seed's robust runs)."
+    "The runs of a grid, in the order they are trained (robust_topo needs its seed's robust runs; translations train nothing, they use the absolute runs)."
     variants, seeds = tuple(variants), tuple(seeds)
     for v in variants: variant_mode(v)
     protocols = tuple(preset.protocols if protocols is None else protocols)
@@ -369,7 +406,8 @@ def plan_runs(
                              f"{', '.join(protocols)}: frozen encoders leave densification no "
                              f"trainable layer before the head; add the 'top' protocol or leave "
                              f"{v!r} out")
-    needed = set(variants) | ({'robust'} if 'robust_topo' in variants else set())
+    needed = (set(variants) - set(TRANSLATIONS)) | ({'robust'} if 'robust_topo' in variants else set())
+    if set(variants) & set(TRANSLATIONS): needed.add('absolute')
     needed = sorted(needed, key=VARIANTS.index)
     return [run_key(p, v, l, s) for s in seeds for p in protocols for v in needed
             for l in preset.encoders if (p, v) not in SKIPPED]
@@ -493,9 +531,11 @@ def _score_groups(store, preset, groups, cache_dir, log)->list:
         if pairs is None:
             if data_of is None: data_of = grid_data(preset, cache_dir=cache_dir, progress=False)
             if s not in data: data[s] = data_of(s)
-            models = {l: load_run_model(store, preset, data[s], p, v, l, s).to(default_device())
+            trained = 'absolute' if v in TRANSLATIONS else v   # a translation reads the absolute runs
+            models = {l: load_run_model(store, preset, data[s], p, trained, l, s).to(default_device())
                       for l in preset.encoders}
-            pairs = stitched_scores(models, data[s], preset.eval_bs)
+            if v in TRANSLATIONS: pairs = translated_scores(models, data[s], TRANSLATIONS[v], preset.eval_bs)
+            else: pairs = stitched_scores(models, data[s], preset.eval_bs)
             f.parent.mkdir(exist_ok=True)
             write_atomic(f, lambda t: t.write_text(json.dumps(pairs, indent=1)))
             del models
@@ -504,7 +544,7 @@ def _score_groups(store, preset, groups, cache_dir, log)->list:
 
 def score_runs(
     out, preset:Preset, # a results folder and its settings
-    variants=VARIANTS, seeds=(0, 1, 2, 3, 4), protocols=None, # the grid; all its runs finished
+    variants=DEFAULT_VARIANTS, seeds=(0, 1, 2, 3, 4), protocols=None, # the grid; all its runs finished
     cache_dir=None, # embedding (and translation) cache
     log=print, # one line per broken stitched-scores file (computed again)
 )->pd.DataFrame: # one row per (protocol, variant, seed, decoder, encoder) with acc, f1, mae
@@ -524,7 +564,7 @@ def score_runs(
 def run_grid(
     out, # results folder (created; reused to resume)
     preset:Preset|None=None, # default `Preset()` (offline)
-    variants=VARIANTS, # which variants
+    variants=DEFAULT_VARIANTS, # which variants (`models.VARIANTS`)
     seeds=(0, 1, 2, 3, 4), # which seeds
     protocols=None, # which protocols; default the preset's
     cache_dir=None, # embedding (and translation) cache
@@ -551,7 +591,10 @@ def folder_scores(
     def complete(g): return (g[0] in PROTOCOLS and g[1] in VARIANTS and g[:2] not in SKIPPED
                              and langs[g] >= set(preset.encoders))
     def order(g): return g[2], PROTOCOLS.index(g[0]), VARIANTS.index(g[1])   # as `score_runs`
-    groups = sorted(filter(complete, langs), key=order)
+    groups = list(filter(complete, langs))
+    for p, v, sd in [g for g in groups if g[1] == 'absolute']:   # translations scored before, of complete absolute runs
+        groups += [(p, tv, sd) for tv in TRANSLATIONS if _pairs_file(store, p, tv, sd).exists()]
+    groups = sorted(groups, key=order)
     left_out = sorted((g for g in langs if not complete(g)), key=str)
     if not groups:
         raise FileNotFoundError(f"{out} holds no complete (protocol, variant, seed) to score")

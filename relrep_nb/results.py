@@ -18,13 +18,16 @@ from .topology import plot_death_times
 from .training import METRICS
 
 # %% auto #0
-__all__ = ['VARIANT_TITLES', 'PAPER_TABLE', 'GRID_KEY', 'PROTOCOL_TITLES', 'BrokenFileError', 'write_atomic', 'read_json',
-           'read_weights', 'file_digest', 'is_number', 'ResultsStore', 'summarise', 'stitching_table',
+__all__ = ['VARIANT_TITLES', 'PAPER_VARIANTS', 'PAPER_TABLE', 'GRID_KEY', 'PROTOCOL_TITLES', 'BrokenFileError', 'write_atomic',
+           'read_json', 'read_weights', 'file_digest', 'is_number', 'ResultsStore', 'summarise', 'stitching_table',
            'stitching_ratios', 'StitchingResults', 'death_time_figure']
 
 # %% ../nbs/33_results.ipynb #ceef88f1
 VARIANT_TITLES = dict(absolute='Absolute', vanilla='Relative vanilla', robust='Relative robust',
-                      robust_topo='Robust + topological densification')
+                      product='Product (vanilla ‖ robust)', robust_topo='Robust + topological densification',
+                      translation='Translation (orthogonal)', translation_scaled='Translation (scaled orthogonal)',
+                      translation_linear='Translation (linear)', translation_affine='Translation (affine)')
+PAPER_VARIANTS = ('absolute', 'vanilla', 'robust', 'robust_topo')   # the paper's four columns
 
 _paper = """en en 59.26 0.66 58.27 0.83 49.52 0.89 | 38.84 1.23 23.50 2.77 84.95 9.48 | 60.84 0.64 60.30 0.72 45.35 0.74 | 61.16 0.42 61.26 0.18 44.63 0.26
 en fr 24.28 10.11 22.27 8.86 139.27 35.32 | 40.96 2.40 31.15 3.29 73.09 5.18 | 49.92 1.51 50.13 1.60 57.56 1.60 | 50.48 1.04 50.85 1.25 57.70 0.73
@@ -36,7 +39,7 @@ def _parse_paper(txt):
     for line in txt.splitlines():
         head, *blocks = line.split(' | ')
         dec, enc, *first = head.split()
-        for variant, vals in zip(VARIANTS, [first] + [b.split() for b in blocks]):
+        for variant, vals in zip(PAPER_VARIANTS, [first] + [b.split() for b in blocks]):
             v = list(map(float, vals))
             for i, metric in enumerate(METRICS):
                 rows.append(dict(variant=variant, decoder=dec, encoder=enc, metric=metric, mean=v[2*i], std=v[2*i+1]))
@@ -277,9 +280,18 @@ class StitchingResults:
     def table(self, protocol:str)->pd.DataFrame: return stitching_table(self.summary(protocol))
     def ratios(self, protocol:str)->pd.DataFrame: return stitching_ratios(self.summary(protocol))
 
+    def agreement(self, protocol:str)->pd.DataFrame|None:
+        "Mean agreement (%) of stitched predictions with the decoder's native ones on the parallel test items; None without."
+        sc = self.scores[self.scores.protocol == protocol]
+        if 'agree' not in sc.columns or sc['agree'].isna().all(): return None
+        a = sc.groupby(['decoder', 'encoder', 'variant'])['agree'].mean().unstack('variant')
+        return a[[v for v in VARIANTS if v in a.columns]]
+
     def to_markdown(self)->str:
         "All tables, ours and the paper's, as one markdown document."
         ratio = "\nStitched ÷ native accuracy of the encoder's language:\n"
+        agree = ("\nAgreement (%) of the stitched predictions with the decoder's own predictions on the same "
+                 "(parallel) test items, mean over seeds:\n")
         fewer = "\nSeeds per cell (runs are missing: cells average over fewer seeds):\n"
         seeds = ', '.join(map(str, self.seeds))
         out = [f"Preset `{self.preset_name}`, seeds {seeds}; cells are accuracy / weighted F1 / "
@@ -288,6 +300,7 @@ class StitchingResults:
                "scored against its own test labels."]
         for p in self.protocols:
             out += [f"\n### {PROTOCOL_TITLES[p]}\n", _md(self.table(p)), ratio, _md(self.ratios(p))]
+            if (a := self.agreement(p)) is not None: out += [agree, _md(a, '.1f')]
             if (n := self.seed_counts(p)) is not None: out += [fewer, _md(n)]
         paper = ("\n### The paper (García-Castellanos et al. 2024: RoBERTa, full fine-tuning, "
                  "Amazon reviews)\n")

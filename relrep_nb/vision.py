@@ -214,7 +214,7 @@ def intertwine(
     twin, _ = intertwiner_twin(nn.Sequential(lin, act, dummy), A)
     out.top[-2] = twin[0]
     if model.mode == 'absolute': out.head = twin[2]
-    if model.mode == 'robust':
+    if model.mode in ('robust', 'product'):   # the robust statistics move with the latent
         B = intertwiner_phi(act, A).double()
         if ((B != 0).sum(1) != 1).any(): raise ValueError("robust statistics can only follow a monomial phi(A) (a scaled permutation)")
         rp = out.projection
