@@ -515,6 +515,8 @@ def _pairs_problem(pairs, langs)->str|None:
     for r in pairs:
         if not all(is_number(r.get(m)) and (math.isfinite(r[m]) or 'note' in r) for m in METRICS):
             return f"lacks finite scores {list(METRICS)} for ({r['decoder']}, {r['encoder']})"
+        if not is_number(r.get('agree')):   # NaN where the test items are not parallel
+            return f"lacks the agreement for ({r['decoder']}, {r['encoder']}) (written before it was recorded)"
     return None
 
 def _score_groups(store, preset, groups, cache_dir, log)->list:
