@@ -1,4 +1,4 @@
-"""Metrics, the results store that makes a grid resumable, aggregation over seeds, and the paper's table layout.
+"""The cross-lingual stitching grid: presets, the data of one seed, one run's model and its training, stitched and translated scores, the resumable grid (plan, train, score, shards) and the death times of a results folder.
 
 Docs: https://relrep-nb.github.io/relrep_nb/grid.html.md"""
 
