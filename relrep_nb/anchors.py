@@ -20,7 +20,8 @@ def _as_numpy(a, name):
     a = np.asarray(a)
     if name == 'x':
         if a.ndim != 2: raise ValueError(f"x must be 2-D (n, d), got shape {a.shape}")
-        if not np.issubdtype(a.dtype, np.number): raise TypeError(f"x must be numeric, got {a.dtype}")
+        if not np.issubdtype(a.dtype, np.number):
+            raise TypeError(f"x must be numeric, got {a.dtype}")
         if not np.isfinite(a).all(): raise ValueError("x contains non-finite values (NaN or inf)")
         a = a.astype(np.float64)
     elif a.ndim != 1: raise ValueError(f"{name} must be 1-D (n,), got shape {a.shape}")
@@ -32,13 +33,16 @@ def _farthest(x, k, rng):
     dist = np.linalg.norm(x - x[idx[0]], axis=1)
     for _ in range(k - 1):
         j = int(np.argmax(dist))
-        if dist[j] == 0: raise ValueError(f"only {len(idx)} distinct points: cannot choose {k} farthest-point anchors")
+        if dist[j] == 0:
+            raise ValueError(f"only {len(idx)} distinct points: "
+                             f"cannot choose {k} farthest-point anchors")
         idx.append(j); dist = np.minimum(dist, np.linalg.norm(x - x[j], axis=1))
     return np.array(idx)
 
 def _kmeans_nearest(x, k, seed):
     km = KMeans(n_clusters=k, n_init=1, random_state=seed).fit(x)
-    d2 = ((x ** 2).sum(1)[None, :] - 2 * km.cluster_centers_ @ x.T + (km.cluster_centers_ ** 2).sum(1)[:, None])
+    d2 = ((x ** 2).sum(1)[None, :] - 2 * km.cluster_centers_ @ x.T
+          + (km.cluster_centers_ ** 2).sum(1)[:, None])
     taken, idx = np.zeros(len(x), bool), []
     for c in range(k):
         order = np.argsort(d2[c], kind='stable')
@@ -51,25 +55,29 @@ def stratified_indices(
     labels, # class of every sample, (n,)
     k:int, # how many indices to draw
     rng, # a numpy `Generator`, or a seed
-    share:str='equal', # 'equal': the same number per class (capped at a class's size, the rest passed on); 'proportional': k × the class's frequency, rounded per class
-)->np.ndarray: # distinct indices, class by class in sorted class order (k of them; about k when proportional)
+    share:str='equal', # 'equal' (capped at a class's size) or 'proportional' (to its frequency)
+)->np.ndarray: # distinct indices, class by class in sorted order (k; about k when proportional)
     "The package's one stratified draw: distinct indices with each class's share of `k`."
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     labels = np.asarray(labels)
-    if labels.ndim != 1 or len(labels) == 0: raise ValueError(f"labels must be a non-empty 1-D array, got shape {labels.shape}")
-    if not 1 <= k <= len(labels): raise ValueError(f"k must lie in 1..{len(labels)} (the samples), got {k}")
+    if labels.ndim != 1 or len(labels) == 0:
+        raise ValueError(f"labels must be a non-empty 1-D array, got shape {labels.shape}")
+    if not 1 <= k <= len(labels):
+        raise ValueError(f"k must lie in 1..{len(labels)} (the samples), got {k}")
     classes, counts = np.unique(labels, return_counts=True)
     if share == 'proportional': shares = np.array([round(k * c / len(labels)) for c in counts])
     elif share == 'equal':
         shares, left = np.zeros(len(classes), int), k
-        while left > 0:   # water-filling: an equal share each, capped at the class's size, the rest passed on
+        # water-filling: an equal share each, capped at the class's size, the rest passed on
+        while left > 0:
             open_ = np.nonzero(shares < counts)[0]
             q, r = divmod(left, len(open_))
             add = np.full(len(open_), q); add[rng.permutation(len(open_))[:r]] += 1
             add = np.minimum(add, counts[open_] - shares[open_])
             shares[open_] += add; left -= add.sum()
     else: raise ValueError(f"share must be 'equal' or 'proportional', got {share!r}")
-    idx = [rng.choice(np.nonzero(labels == c)[0], s, replace=False) for c, s in zip(classes, shares)]
+    idx = [rng.choice(np.nonzero(labels == c)[0], s, replace=False)
+           for c, s in zip(classes, shares)]
     return np.concatenate(idx)
 
 # %% ../nbs/11_anchors.ipynb #41029b28
@@ -78,16 +86,18 @@ def select_anchors(
     k:int,                        # number of anchors
     strategy:Literal['random', 'stratified', 'kmeans', 'farthest']='random', # how to choose
     labels=None,                  # class labels, (n,): needed by 'stratified'
-    x=None,                       # features, (n, d) array or tensor: needed by 'kmeans' and 'farthest'
+    x=None,                       # features, (n, d) array or tensor: for 'kmeans' and 'farthest'
     seed:int=0,                   # random seed: the same arguments give the same anchors
 )->np.ndarray:                    # k distinct indices into the dataset, (k,), int64
-    "Indices of `k` distinct anchor samples out of `n`, chosen by `strategy` and reproducible from `seed`."
-    if not isinstance(n, (int, np.integer)) or not isinstance(k, (int, np.integer)): raise TypeError("n and k must be integers")
+    "Indices of `k` distinct anchors out of `n` samples by `strategy`, reproducible from `seed`."
+    if not isinstance(n, (int, np.integer)) or not isinstance(k, (int, np.integer)):
+        raise TypeError("n and k must be integers")
     if k < 1: raise ValueError(f"k must be at least 1, got {k}")
     if k > n: raise ValueError(f"cannot choose k={k} distinct anchors out of n={n} samples")
     labels, x = _as_numpy(labels, 'labels'), _as_numpy(x, 'x')
     for name, a in (('labels', labels), ('x', x)):
-        if a is not None and len(a) != n: raise ValueError(f"{name} has {len(a)} rows, expected n={n}")
+        if a is not None and len(a) != n:
+            raise ValueError(f"{name} has {len(a)} rows, expected n={n}")
     rng = np.random.default_rng(seed)
     if strategy == 'random': idx = rng.choice(n, k, replace=False)
     elif strategy == 'stratified':
@@ -96,5 +106,6 @@ def select_anchors(
     elif strategy in ('kmeans', 'farthest'):
         if x is None: raise ValueError(f"strategy {strategy!r} needs features x of shape (n, d)")
         idx = _kmeans_nearest(x, k, seed) if strategy == 'kmeans' else _farthest(x, k, rng)
-    else: raise ValueError(f"unknown strategy {strategy!r}: use 'random', 'stratified', 'kmeans' or 'farthest'")
+    else: raise ValueError(f"unknown strategy {strategy!r}: "
+                           "use 'random', 'stratified', 'kmeans' or 'farthest'")
     return np.asarray(idx, dtype=np.int64)

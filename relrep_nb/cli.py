@@ -15,10 +15,11 @@ with warnings.catch_warnings():   # fastai's layers use torch.jit.script, which 
     warnings.filterwarnings('ignore', r'`torch\.jit\.script` is deprecated', FutureWarning)
     from fastai.torch_core import default_device
     from relrep_nb.models import TRANSLATIONS, VARIANTS
-    from relrep_nb.grid import (DEFAULT_VARIANTS, PRESETS, PROTOCOLS, SKIPPED, score_runs, death_time_groups, folder_scores, grid_data,
-                                plan_runs, run_name, train_runs)
-    from relrep_nb.results import (BrokenFileError, ResultsStore, StitchingResults, death_time_figure,
-                                   write_atomic)
+    from relrep_nb.grid import (DEFAULT_VARIANTS, PRESETS, PROTOCOLS, SKIPPED, score_runs,
+                                death_time_groups, folder_scores, grid_data, plan_runs, run_name,
+                                train_runs)
+    from relrep_nb.results import (BrokenFileError, ResultsStore, StitchingResults,
+                                   death_time_figure, write_atomic)
 
 # %% auto #0
 __all__ = ['default_threads', 'main', 'relrep_stitch']
@@ -38,7 +39,8 @@ def _parser():
     add('--seeds', type=int, nargs='+', default=[0, 1, 2, 3, 4], help='seeds (default: 0 1 2 3 4)')
     add('--out', default=None, help='results folder (default: runs/<preset>); rerunning resumes it')
     add('--variants', nargs='+', default=None,
-        help=f"variants, of {' '.join(VARIANTS)} (default: those of {' '.join(DEFAULT_VARIANTS)} that the protocols run)")
+        help=f"variants, of {' '.join(VARIANTS)} (default: those of {' '.join(DEFAULT_VARIANTS)} "
+             "that the protocols run)")
     add('--protocols', nargs='+', default=None,
         help=f"protocols, of {' '.join(PROTOCOLS)} (default: the preset's; offline: top frozen)")
     add('--epochs', type=int, default=None, help="override the preset's epochs (for quick looks)")
@@ -111,7 +113,8 @@ def _checked(a, world:int)->tuple:
         raise ValueError("--sync-stats needs several processes (accelerate launch "
                          "--num_processes N)")
     protocols = list(a.protocols or preset.protocols)
-    variants = a.variants or [v for v in DEFAULT_VARIANTS if any((p, v) not in SKIPPED for p in protocols)]
+    variants = a.variants or [v for v in DEFAULT_VARIANTS
+                              if any((p, v) not in SKIPPED for p in protocols)]
     keys = plan_runs(preset, variants, a.seeds, protocols)   # protocols, seeds, skipped variants
     shard = None
     if a.shard is not None:
@@ -180,7 +183,8 @@ def main(argv:list|None=None)->StitchingResults|None:
         else:
             train_runs(out, preset, keys, cache_dir=a.cache, progress=not a.quiet, log=quiet_log,
                        warn=warn)
-        for v in [v for v in variants if v in TRANSLATIONS]:   # they train nothing: scored here, so the folder holds them
+        # they train nothing: scored here, so the folder holds them
+        for v in [v for v in variants if v in TRANSLATIONS]:
             for s in a.seeds:
                 try: score_runs(out, preset, [v], [s], protocols, cache_dir=a.cache, log=warn)
                 except FileNotFoundError as e: warn(f"{v}, seed {s}: not scored, {e}")

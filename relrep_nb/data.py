@@ -22,37 +22,43 @@ with warnings.catch_warnings():   # fastai's layers use torch.jit.script, which 
     warnings.filterwarnings('ignore', r'`torch\.jit\.script` is deprecated', FutureWarning)
     from fastai.data.load import DataLoader
 import pandas as pd
-from .models import import_optional   # defined with the encoders that need it; importable from here too
+# defined with the encoders that need it; importable from here too
+from .models import import_optional
 
 # %% ../nbs/30_data.ipynb #da7a0001
-from .topology import ClassGroupedSampler, ClassPureGroupSampler   # re-exported: no fastai needed for them
+# re-exported: no fastai needed for them
+from .topology import ClassGroupedSampler, ClassPureGroupSampler
 _all_ = ['ClassGroupedSampler', 'ClassPureGroupSampler']
 
 # %% ../nbs/30_data.ipynb #96e92031
 class ClassGroupedDL(DataLoader):
-    "A fastai `DataLoader` of class-grouped training batches: `k` classes × `m` samples, or the reference code's class-pure groups."
+    "A fastai `DataLoader` of class-grouped batches: `k` classes × `m` samples, or class-pure ones."
     def __init__(self,
                  dataset=None, # indexable dataset of `n` samples
                  labels=None, # class of every sample, shape (n,)
                  k:int=2, # distinct classes in a batch
                  m:int=16, # samples of each class in a batch
                  seed:int=0, # seed of the batch sampler
-                 shuffle:bool=True, # True: class-grouped random batches; False: the dataset in order
-                 bs:int|None=None, # batch size when `shuffle=False` (default `k*m`); must be `k*m` otherwise
-                 protocol:str='mixed', # 'mixed': `k` classes × `m` per batch; 'pure': `ClassPureGroupSampler` groups of `m`
+                 shuffle:bool=True, # True: random class-grouped batches; False: the data in order
+                 bs:int|None=None, # batch size if `shuffle=False` (default `k*m`); else `k*m` only
+                 protocol:str='mixed', # 'mixed': `k` classes × `m`; 'pure': `ClassPureGroupSampler`
                  **kwargs):
-        if protocol not in ('mixed', 'pure'): raise ValueError(f"protocol must be 'mixed' or 'pure', got {protocol!r}")
+        if protocol not in ('mixed', 'pure'):
+            raise ValueError(f"protocol must be 'mixed' or 'pure', got {protocol!r}")
         if protocol == 'pure': k = 1
         if labels is None: raise ValueError("ClassGroupedDL needs `labels`")
         if bs is None: bs = k*m
-        if shuffle and bs != k*m: raise ValueError(f"bs={bs} must equal k*m={k*m} for class-grouped batches")
+        if shuffle and bs != k*m:
+            raise ValueError(f"bs={bs} must equal k*m={k*m} for class-grouped batches")
         kwargs.pop('drop_last', None)
         super().__init__(dataset, bs=bs, shuffle=shuffle, drop_last=shuffle, **kwargs)
         if self.n is not None and len(labels) != self.n:
             raise ValueError(f"{len(labels)} labels for a dataset of {self.n} samples")
         self.labels, self.k, self.m, self.seed, self.protocol = labels, k, m, seed, protocol
-        self.sampler = ClassGroupedSampler(labels, k, m, seed=seed) if protocol == 'mixed' else ClassPureGroupSampler(labels, m, seed)
-        self.group_size = getattr(self.sampler, 'group_size', 1)   # batches per optimiser step (see `ClassPureGroups`)
+        self.sampler = (ClassGroupedSampler(labels, k, m, seed=seed) if protocol == 'mixed'
+                        else ClassPureGroupSampler(labels, m, seed))
+        # batches per optimiser step (see `ClassPureGroups`)
+        self.group_size = getattr(self.sampler, 'group_size', 1)
 
     def __len__(self): return len(self.sampler) if self.shuffle else super().__len__()
 
@@ -61,8 +67,9 @@ class ClassGroupedDL(DataLoader):
         return np.concatenate(list(self.sampler)).tolist()
 
     def new(self, dataset=None, cls=None, **kwargs):
-        "Same kind of loader with some settings changed (fastai calls it for `get_preds`, `test_dl`)."
-        kwargs = {**dict(labels=self.labels, k=self.k, m=self.m, seed=self.seed, protocol=self.protocol), **kwargs}
+        "Same kind of loader, some settings changed (fastai calls it for `get_preds`, `test_dl`)."
+        kwargs = {**dict(labels=self.labels, k=self.k, m=self.m, seed=self.seed,
+                         protocol=self.protocol), **kwargs}
         if not kwargs.get('shuffle', self.shuffle): kwargs.setdefault('bs', self.bs)
         kwargs.pop('drop_last', None)
         return super().new(dataset=dataset, cls=cls, **kwargs)
@@ -80,7 +87,8 @@ def rating_to_label(
     r = np.asarray(mean_rating, dtype=float)
     if r.ndim != 1: raise ValueError(f"mean_rating must be 1-D, got shape {r.shape}")
     if not np.isfinite(r).all(): raise ValueError("mean_rating holds NaN or infinite values")
-    if ((r < -4) | (r > 4)).any(): raise ValueError(f"mean_rating must lie in -4..4, got {r.min()}..{r.max()}")
+    if ((r < -4) | (r > 4)).any():
+        raise ValueError(f"mean_rating must lie in -4..4, got {r.min()}..{r.max()}")
     if np.any(np.diff(edges) <= 0): raise ValueError(f"edges must increase, got {edges}")
     return np.searchsorted(np.asarray(edges, float), r, side='right')
 
@@ -95,25 +103,35 @@ def _check_text_column(texts):
 def load_amazon_snippets(
     path=None, # a TSV in the shipped format; default the file shipped in `relrep_nb/data/`
 )->pd.DataFrame: # one row per snippet: id, review, mean_rating, label, text_en, text_fr
-    "The English/French Amazon review snippets as a validated `DataFrame` (French machine-translated)."
-    path = Path(path) if path is not None else Path(str(files('relrep_nb') / 'data' / 'amazon_snippets_en_fr.tsv'))
-    if not path.exists(): raise FileNotFoundError(f"{path} not found (reinstall relrep_nb: the file ships with the package)")
+    "English/French Amazon review snippets as a validated `DataFrame` (French machine-translated)."
+    path = (Path(path) if path is not None
+            else Path(str(files('relrep_nb') / 'data' / 'amazon_snippets_en_fr.tsv')))
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found "
+                                "(reinstall relrep_nb: the file ships with the package)")
     df = pd.read_csv(path, sep='\t', quoting=csv.QUOTE_NONE, keep_default_na=False,
                      dtype={'id': str, 'text_en': str, 'text_fr': str})
     missing = [c for c in SNIPPET_COLUMNS if c not in df.columns]
     if missing: _fail(f"missing columns {missing}", path)
     if len(df) == 0: _fail("no snippets", path)
     df = df[list(SNIPPET_COLUMNS)]
-    if df['id'].duplicated().any(): _fail(f"duplicate ids {df['id'][df['id'].duplicated()].tolist()[:5]}", path)
+    if df['id'].duplicated().any():
+        _fail(f"duplicate ids {df['id'][df['id'].duplicated()].tolist()[:5]}", path)
     parts = df['id'].str.fullmatch(r'\d+_\d+')
-    if not parts.all(): _fail(f"ids not of the form <review>_<sentence>: {df['id'][~parts].tolist()[:5]}", path)
+    if not parts.all():
+        _fail(f"ids not of the form <review>_<sentence>: {df['id'][~parts].tolist()[:5]}", path)
     for c in ('review', 'mean_rating', 'label'):
         df[c] = pd.to_numeric(df[c], errors='coerce')
-        if df[c].isna().any(): _fail(f"column {c} has non-numeric values in rows {np.flatnonzero(df[c].isna())[:5].tolist()}", path)
+        if df[c].isna().any():
+            _fail(f"column {c} has non-numeric values in rows "
+                  f"{np.flatnonzero(df[c].isna())[:5].tolist()}", path)
     df['review'], df['label'] = df['review'].astype(int), df['label'].astype(int)
-    if (df['review'] != df['id'].str.split('_').str[0].astype(int)).any(): _fail("column review disagrees with the ids", path)
+    if (df['review'] != df['id'].str.split('_').str[0].astype(int)).any():
+        _fail("column review disagrees with the ids", path)
     bad = np.flatnonzero(rating_to_label(df['mean_rating'].to_numpy()) != df['label'].to_numpy())
-    if len(bad): _fail(f"labels disagree with the rating bins {SNIPPET_BIN_EDGES} in rows {bad[:5].tolist()}", path)
+    if len(bad):
+        _fail(f"labels disagree with the rating bins {SNIPPET_BIN_EDGES} "
+              f"in rows {bad[:5].tolist()}", path)
     for c in ('text_en', 'text_fr'):
         bad = _check_text_column(df[c].tolist())
         if bad: _fail(f"empty or non-text {c} in rows {bad[:5]}", path)
@@ -122,7 +140,7 @@ def load_amazon_snippets(
 # %% ../nbs/30_data.ipynb #848738a2
 @dataclass
 class ReviewSplit:
-    "Row positions (into the snippets table) of the test, English-train, French-train and anchor snippets."
+    "Row positions (in the snippets table) of test, English-train, French-train, anchor snippets."
     test: np.ndarray     # rows scored in both languages, shape (n_test,)
     train_en: np.ndarray # rows that train the English model, shape (n_en,)
     train_fr: np.ndarray # rows that train the French model, shape (n_fr,)
@@ -130,42 +148,49 @@ class ReviewSplit:
     seed: int            # the seed that drew the split
 
     def __repr__(self):
-        return (f"ReviewSplit(seed={self.seed}: test {len(self.test)}, train_en {len(self.train_en)}, "
-                f"train_fr {len(self.train_fr)}, anchors {len(self.anchors)})")
+        return (f"ReviewSplit(seed={self.seed}: test {len(self.test)}, "
+                f"train_en {len(self.train_en)}, train_fr {len(self.train_fr)}, "
+                f"anchors {len(self.anchors)})")
 
 # %% ../nbs/30_data.ipynb #4ace8c35
 def split_by_review(
     reviews, # review of every snippet, shape (n,); e.g. `snippets.review`
     test_frac:float=0.2, # share of the snippets in the test set
-    en_frac:float=0.5, # share of the remaining (training) snippets that train the English model; the rest French
+    en_frac:float=0.5, # share of the training snippets (the rest) for English; the others French
     n_anchors:int=768, # number of parallel anchors
     anchors_from:str='train', # where anchors come from: 'train' (both training sets), 'en' or 'fr'
     seed:int=0, # seed of the review order and of the anchor draw
 )->ReviewSplit:
-    "Split snippets by review into test, disjoint English/French training sets, and parallel anchors."
+    "Split snippets by review: test, disjoint English/French training sets, and parallel anchors."
     reviews = np.asarray(reviews)
-    if reviews.ndim != 1 or len(reviews) == 0: raise ValueError(f"reviews must be a non-empty 1-D array, got shape {reviews.shape}")
+    if reviews.ndim != 1 or len(reviews) == 0:
+        raise ValueError(f"reviews must be a non-empty 1-D array, got shape {reviews.shape}")
     if not 0 < test_frac < 1: raise ValueError(f"test_frac must lie in (0, 1), got {test_frac}")
     if not 0 < en_frac < 1: raise ValueError(f"en_frac must lie in (0, 1), got {en_frac}")
-    if anchors_from not in ('train', 'en', 'fr'): raise ValueError(f"anchors_from must be 'train', 'en' or 'fr', got {anchors_from!r}")
+    if anchors_from not in ('train', 'en', 'fr'):
+        raise ValueError(f"anchors_from must be 'train', 'en' or 'fr', got {anchors_from!r}")
     rng = np.random.default_rng(seed)
     ids, inverse, counts = np.unique(reviews, return_inverse=True, return_counts=True)
     order = rng.permutation(len(ids))
-    middle = np.cumsum(counts[order]) - counts[order]/2          # middle of each review's run of snippets
+    middle = np.cumsum(counts[order]) - counts[order]/2          # middle of each review's snippets
     cut_test, cut_en = test_frac*len(reviews), (test_frac + (1-test_frac)*en_frac)*len(reviews)
     part = np.empty(len(ids), int)
     part[order] = np.where(middle < cut_test, 0, np.where(middle < cut_en, 1, 2))
     rows = [np.flatnonzero(part[inverse] == p) for p in range(3)]
     for name, r in zip(('test', 'English training', 'French training'), rows):
-        if len(r) == 0: raise ValueError(f"the {name} set is empty: {len(ids)} reviews are too few for these shares")
+        if len(r) == 0:
+            raise ValueError(f"the {name} set is empty: "
+                             f"{len(ids)} reviews are too few for these shares")
     pool = {'train': np.concatenate(rows[1:]), 'en': rows[1], 'fr': rows[2]}[anchors_from]
     if n_anchors > len(pool):
-        raise ValueError(f"n_anchors={n_anchors} but only {len(pool)} snippets in the {anchors_from!r} training reviews")
-    anchors = np.sort(rng.choice(pool, size=n_anchors, replace=False)) if n_anchors > 0 else np.empty(0, int)
+        raise ValueError(f"n_anchors={n_anchors} but only {len(pool)} snippets "
+                         f"in the {anchors_from!r} training reviews")
+    anchors = (np.sort(rng.choice(pool, size=n_anchors, replace=False)) if n_anchors > 0
+               else np.empty(0, int))
     return ReviewSplit(test=rows[0], train_en=rows[1], train_fr=rows[2], anchors=anchors, seed=seed)
 
 # %% ../nbs/30_data.ipynb #c0b66996
-AMAZON_REVIEWS_MULTI = 'mteb/amazon_reviews_multi'   # the paper preset's data set (configs en, fr, ...)
+AMAZON_REVIEWS_MULTI = 'mteb/amazon_reviews_multi'   # the paper preset's data (configs en, fr, ...)
 
 # %% ../nbs/30_data.ipynb #dda969fe
 def check_text_dataset(
@@ -173,29 +198,32 @@ def check_text_dataset(
     n_classes:int=5, # labels must lie in 0..n_classes-1
     name:str='dataset', # how to call it in error messages
 ):
-    "Check that `ds` has a `text` column of non-empty strings and integer labels in range; return it."
+    "Return `ds` after checking it: a `text` column of non-empty strings, integer labels in range."
     cols = getattr(ds, 'column_names', None)
-    if cols is None: raise TypeError(f"{name}: expected a datasets.Dataset, got {type(ds).__name__}")
+    if cols is None:
+        raise TypeError(f"{name}: expected a datasets.Dataset, got {type(ds).__name__}")
     missing = [c for c in ('text', 'label') if c not in cols]
     if missing: raise ValueError(f"{name}: missing columns {missing} (has {cols})")
     if len(ds) == 0: raise ValueError(f"{name}: no rows")
     bad = _check_text_column(ds['text'])
     if bad: raise ValueError(f"{name}: empty or non-text `text` in rows {bad[:5]}")
     labels = np.asarray(ds['label'])
-    if not np.issubdtype(labels.dtype, np.integer): raise TypeError(f"{name}: labels must be integers, got dtype {labels.dtype}")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(f"{name}: labels must be integers, got dtype {labels.dtype}")
     out = np.flatnonzero((labels < 0) | (labels >= n_classes))
-    if len(out): raise ValueError(f"{name}: labels out of range 0..{n_classes-1} in rows {out[:5].tolist()} (e.g. {labels[out[0]]})")
+    if len(out): raise ValueError(f"{name}: labels out of range 0..{n_classes-1} in rows "
+                                  f"{out[:5].tolist()} (e.g. {labels[out[0]]})")
     return ds
 
 # %% ../nbs/30_data.ipynb #86934527
 def load_amazon_reviews_multi(
     lang:str='en', # configuration (language) to load, e.g. 'en' or 'fr'
-    source=AMAZON_REVIEWS_MULTI, # hub id, a local folder (`save_to_disk`), a `DatasetDict` or a `Dataset` (train only)
+    source=AMAZON_REVIEWS_MULTI, # hub id, folder (`save_to_disk`), `DatasetDict`, `Dataset` (train)
     train_frac:float=0.01, # share of the training split kept (the paper: 1 %)
     seed:int=42, # seed of the training subsample (the paper: 42)
     n_classes:int=5, # labels must lie in 0..n_classes-1
 ):
-    "The paper's data for one language: a `DatasetDict` with 1 % of train (seeded), full validation and test."
+    "The paper's data in one language: a `DatasetDict`, 1 % of train (seeded), validation, test."
     datasets = import_optional('datasets', purpose='the paper preset')
     if not 0 < train_frac <= 1: raise ValueError(f"train_frac must lie in (0, 1], got {train_frac}")
     if isinstance(source, datasets.Dataset): source = datasets.DatasetDict(train=source)
@@ -203,19 +231,23 @@ def load_amazon_reviews_multi(
         path = Path(source)
         if (path/lang).is_dir(): path = path/lang
         loaded = datasets.load_from_disk(str(path))
-        source = loaded if isinstance(loaded, datasets.DatasetDict) else datasets.DatasetDict(train=loaded)
+        source = (loaded if isinstance(loaded, datasets.DatasetDict)
+                  else datasets.DatasetDict(train=loaded))
     elif isinstance(source, str):
         try: source = datasets.load_dataset(source, lang)
         except Exception as e:
-            raise RuntimeError(f"could not load {source!r} ({lang}) through datasets ({type(e).__name__}: {e}). "
-                               "The paper preset needs network access to the hub; offline, pass a local copy "
-                               "(a folder written by DatasetDict.save_to_disk, or a DatasetDict).") from e
+            raise RuntimeError(f"could not load {source!r} ({lang}) through datasets "
+                               f"({type(e).__name__}: {e}). The paper preset needs network access "
+                               "to the hub; offline, pass a local copy (a folder written by "
+                               "DatasetDict.save_to_disk, or a DatasetDict).") from e
     if not isinstance(source, (datasets.DatasetDict, dict)):
-        raise TypeError(f"source must be a hub id, a folder, a DatasetDict or a Dataset, got {type(source).__name__}")
+        raise TypeError(f"source must be a hub id, a folder, a DatasetDict or a Dataset, "
+                        f"got {type(source).__name__}")
     if 'train' not in source: raise ValueError(f"no 'train' split in {list(source)}")
     train = source['train']
     n = max(1, round(train_frac*len(train)))
-    out = datasets.DatasetDict(train=train.shuffle(seed=seed).select(range(n)) if n < len(train) else train)
+    out = datasets.DatasetDict(train=train.shuffle(seed=seed).select(range(n)) if n < len(train)
+                               else train)
     for split in ('validation', 'test'):
         if split in source: out[split] = source[split]
     for split, ds in out.items(): check_text_dataset(ds, n_classes, name=f"{lang}/{split}")
@@ -223,18 +255,20 @@ def load_amazon_reviews_multi(
 
 # %% ../nbs/30_data.ipynb #04b79410
 class DistributedClassGroupedSampler:
-    "Process `rank`'s share of a `ClassGroupedSampler`: whole batches `rank`, `rank + world_size`, … of each epoch."
+    "Process `rank`'s share of a `ClassGroupedSampler`: whole batches `rank`, `rank + world_size`…"
     def __init__(self,
-                 sampler:ClassGroupedSampler, # the single-process sampler (same seed on every process)
+                 sampler:ClassGroupedSampler, # the single-process sampler (same seed everywhere)
                  rank:int, # this process, 0 ≤ rank < world_size
                  world_size:int, # number of processes
                 ):
         if not isinstance(sampler, ClassGroupedSampler):
             raise TypeError(f"sampler must be a ClassGroupedSampler, got {type(sampler).__name__}")
         if int(world_size) < 1: raise ValueError(f"world_size must be at least 1, got {world_size}")
-        if not 0 <= int(rank) < int(world_size): raise ValueError(f"rank must be in 0..{int(world_size)-1}, got {rank}")
+        if not 0 <= int(rank) < int(world_size):
+            raise ValueError(f"rank must be in 0..{int(world_size)-1}, got {rank}")
         if len(sampler) < int(world_size):
-            raise ValueError(f"{len(sampler)} batches per epoch cannot be shared by {world_size} processes")
+            raise ValueError(f"{len(sampler)} batches per epoch cannot be shared by "
+                             f"{world_size} processes")
         self.sampler, self.rank, self.world_size = sampler, int(rank), int(world_size)
 
     def __len__(self): return len(self.sampler) // self.world_size

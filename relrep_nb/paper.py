@@ -40,11 +40,12 @@ def translation_cache_path(
     h = hashlib.sha256(json.dumps([str(model_id_or_path), settings], sort_keys=True).encode())
     for t in texts: h.update(b'\0' + t.encode())
     safe = re.sub(r'[^A-Za-z0-9._-]+', '_', Path(str(model_id_or_path)).name)[:60]
-    return Path(cache_dir or default_cache_dir())/f"translation-{safe}-{len(texts)}-{h.hexdigest()[:24]}.json"
+    return (Path(cache_dir or default_cache_dir())
+            / f"translation-{safe}-{len(texts)}-{h.hexdigest()[:24]}.json")
 
 def translate(
     texts, # the source texts, length n
-    model_id_or_path, # a `transformers` sequence-to-sequence model: hub id (e.g. 'Helsinki-NLP/opus-mt-en-fr') or folder
+    model_id_or_path, # a seq2seq model's hub id (e.g. 'Helsinki-NLP/opus-mt-en-fr') or folder
     bs:int=32, # texts per batch
     max_length:int=512, # source tokens kept, and at most this many new tokens generated
     num_beams:int|None=None, # beam width; None: the model's own generation settings
@@ -52,7 +53,7 @@ def translate(
     device=None, # default: the GPU when there is one
     progress:bool=True, # progress bar while translating
 )->list: # the translations, length n, in the order of `texts`
-    "Machine-translate `texts` once; later calls with the same model, settings and texts read the cache on disk."
+    "Machine-translate `texts` once; later calls (same model, settings, texts) read the disk cache."
     texts = check_texts(texts)
     if bs < 1: raise ValueError(f"bs must be at least 1, got {bs}")
     settings = dict(max_length=max_length, num_beams=num_beams)
@@ -67,24 +68,30 @@ def translate(
         tok = transformers.AutoTokenizer.from_pretrained(str(model_id_or_path))
         model = transformers.AutoModelForSeq2SeqLM.from_pretrained(str(model_id_or_path))
     except OSError as e:
-        raise RuntimeError(f"could not load the translation model {str(model_id_or_path)!r} ({e}). A hub id needs "
-                           "network access; offline, pass a local folder (save_pretrained of model and tokenizer).") from e
+        raise RuntimeError(f"could not load the translation model {str(model_id_or_path)!r} ({e}). "
+                           "A hub id needs network access; offline, pass a local folder "
+                           "(save_pretrained of model and tokenizer).") from e
     finally:
         if bars: transformers.utils.logging.enable_progress_bar()
     device = device or default_device()
     model.to(device).eval()
     gen = dict(max_new_tokens=max_length) | ({} if num_beams is None else dict(num_beams=num_beams))
-    order = np.argsort([-len(t) for t in texts], kind='stable')      # longest first: memory trouble shows at once
+    # longest first: memory trouble shows at once
+    order = np.argsort([-len(t) for t in texts], kind='stable')
     out = [None]*len(texts)
     starts = range(0, len(texts), bs)
     with torch.inference_mode():
         for s in (progress_bar(starts, leave=False) if progress else starts):
             idx = order[s:s+bs]
-            enc = tok([texts[i] for i in idx], padding=True, truncation=True, max_length=max_length, return_tensors='pt')
-            ids = model.generate(input_ids=enc['input_ids'].to(device), attention_mask=enc['attention_mask'].to(device), **gen)
-            for i, t in zip(idx, tok.batch_decode(ids, skip_special_tokens=True)): out[i] = t.strip()
+            enc = tok([texts[i] for i in idx], padding=True, truncation=True, max_length=max_length,
+                      return_tensors='pt')
+            ids = model.generate(input_ids=enc['input_ids'].to(device),
+                                 attention_mask=enc['attention_mask'].to(device), **gen)
+            for i, t in zip(idx, tok.batch_decode(ids, skip_special_tokens=True)):
+                out[i] = t.strip()
     if blank := [i for i, t in enumerate(out) if not t]:
-        raise ValueError(f"the translation model returned empty text at positions {blank[:5]} (source: {texts[blank[0]][:60]!r})")
+        raise ValueError(f"the translation model returned empty text at positions {blank[:5]} "
+                         f"(source: {texts[blank[0]][:60]!r})")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f'.{os.getpid()}.tmp')
     tmp.write_text(json.dumps(out, ensure_ascii=False)); os.replace(tmp, path)
@@ -97,22 +104,26 @@ def paper_anchor_indices(
     per_class:int=200, # items of each class in the pool
     seed:int=42, # seed of both draws
 )->np.ndarray: # sorted indices into the training items, shape (n_anchors,)
-    "Indices of the anchors: a pool of `per_class` items of every class, then `n_anchors` of the pool, at random."
+    "Anchor indices: `n_anchors` at random from a pool of `per_class` items of every class."
     labels = np.asarray(labels)
-    if labels.ndim != 1 or len(labels) == 0: raise ValueError(f"labels must be a non-empty 1-D array, got shape {labels.shape}")
+    if labels.ndim != 1 or len(labels) == 0:
+        raise ValueError(f"labels must be a non-empty 1-D array, got shape {labels.shape}")
     classes, counts = np.unique(labels, return_counts=True)
     if (small := counts < per_class).any():
         c = classes[small][0]
-        raise ValueError(f"class {c} has {counts[small][0]} training items, fewer than per_class={per_class}")
+        raise ValueError(f"class {c} has {counts[small][0]} training items, "
+                         f"fewer than per_class={per_class}")
     rng = np.random.default_rng(seed)
-    pool = stratified_indices(labels, per_class * len(classes), rng, share='equal')   # per_class of each class
-    if not 0 < n_anchors <= len(pool): raise ValueError(f"n_anchors must lie in 1..{len(pool)} (the pool), got {n_anchors}")
+    # per_class of each class
+    pool = stratified_indices(labels, per_class * len(classes), rng, share='equal')
+    if not 0 < n_anchors <= len(pool):
+        raise ValueError(f"n_anchors must lie in 1..{len(pool)} (the pool), got {n_anchors}")
     return np.sort(rng.choice(pool, n_anchors, replace=False))
 
 # %% ../nbs/36_paper.ipynb #bd89b9d7
 @dataclass
 class TextSeedData:
-    "The paper preset's data: texts and labels per language and part, parallel anchor texts per language."
+    "The paper preset's data: texts and labels per language and part; parallel anchor texts."
     texts:dict # language → part ('train', 'valid', 'test') → list of texts
     labels:dict # language → part → class indices, LongTensor (n,)
     anchors:dict # language → anchor texts (k,), the same items in every language
@@ -130,24 +141,31 @@ def paper_seed_data(
     cache_dir=None, # translation cache; default `default_cache_dir()`
     progress:bool=True, # progress bar while translating (only the first time)
 )->TextSeedData:
-    "Each language's reviews (1 % of train, validation, test) and the parallel anchors, translated from `preset.anchor_lang`."
+    "Each language's reviews (1 % of train, validation, test), the anchors translated from English."
     langs, src = list(preset.encoders), preset.anchor_lang
-    if src not in langs: raise ValueError(f"anchor_lang {src!r} is not one of the preset's languages {langs}")
+    if src not in langs:
+        raise ValueError(f"anchor_lang {src!r} is not one of the preset's languages {langs}")
     texts, labels = {}, {}
     for lang in langs:
-        dd = load_amazon_reviews_multi(lang, preset.data_source, train_frac=preset.train_frac, seed=preset.data_seed)
+        dd = load_amazon_reviews_multi(lang, preset.data_source, train_frac=preset.train_frac,
+                                       seed=preset.data_seed)
         if missing := sorted(set(_PARTS.values()) - set(dd)):
-            raise ValueError(f"{lang}: the paper preset needs the splits train, validation and test; missing {missing}")
+            raise ValueError(f"{lang}: the paper preset needs the splits train, validation and "
+                             f"test; missing {missing}")
         texts[lang] = {p: check_texts(list(dd[s]['text'])) for p, s in _PARTS.items()}
-        labels[lang] = {p: torch.tensor(list(dd[s]['label']), dtype=torch.long) for p, s in _PARTS.items()}
-    idx = paper_anchor_indices(labels[src]['train'].numpy(), preset.n_anchors, preset.anchor_per_class, preset.data_seed)
+        labels[lang] = {p: torch.tensor(list(dd[s]['label']), dtype=torch.long)
+                        for p, s in _PARTS.items()}
+    idx = paper_anchor_indices(labels[src]['train'].numpy(), preset.n_anchors,
+                               preset.anchor_per_class, preset.data_seed)
     anchors = {src: [texts[src]['train'][i] for i in idx]}
     for lang in langs:
         if lang == src: continue
         if lang not in preset.translators:
-            raise ValueError(f"no translation model for {src}→{lang}: set translators[{lang!r}] in the preset")
+            raise ValueError(f"no translation model for {src}→{lang}: "
+                             f"set translators[{lang!r}] in the preset")
         anchors[lang] = translate(anchors[src], preset.translators[lang], bs=preset.translate_bs,
-                                  max_length=preset.max_length, cache_dir=cache_dir, progress=progress)
+                                  max_length=preset.max_length, cache_dir=cache_dir,
+                                  progress=progress)
     return TextSeedData(texts, labels, anchors, [f"{src}/train/{i}" for i in idx])
 
 # %% ../nbs/36_paper.ipynb #766f95f8
@@ -157,7 +175,8 @@ def transformer_layer_groups(
     "The parameters of a transformer grouped by layer, bottom up, for layer-wise learning rates."
     stacks = [(n, m) for n, m in module.named_modules()
               if isinstance(m, nn.ModuleList) and len(m) > 0 and len({type(c) for c in m}) == 1]
-    if not stacks: raise ValueError(f"{type(module).__name__} has no stack of blocks (nn.ModuleList) to split into layers")
+    if not stacks: raise ValueError(f"{type(module).__name__} has no stack of blocks "
+                                    "(nn.ModuleList) to split into layers")
     name, blocks = max(stacks, key=lambda t: len(t[1]))
     prefix = f'{name}.' if name else ''
     groups, above = [[] for _ in range(len(blocks) + 1)], False
@@ -173,7 +192,7 @@ def layerwise_lrs(
     decay:float=0.9, # factor per layer downwards
     lr_head:float=2e-4, # learning rate of the head (the last group)
 )->np.ndarray: # L + 2 learning rates: embeddings, blocks 0..L-1, head
-    "Learning rates of the groups of `finetune_splitter`: decaying by `decay` per layer downwards from the top block."
+    "Learning rates of `finetune_splitter`'s groups, times `decay` per layer below the top block."
     if n_layers < 1: raise ValueError(f"n_layers must be at least 1, got {n_layers}")
     if not 0 < decay <= 1: raise ValueError(f"decay must lie in (0, 1], got {decay}")
     return np.array([lr_top * decay**(n_layers - i) for i in range(n_layers + 1)] + [lr_head])
@@ -182,7 +201,8 @@ def finetune_splitter(
     model:nn.Module, # a model with a transformer `top` (e.g. a `RelativeClassifier`)
 )->list: # parameter lists: the transformer's layer groups bottom up, then everything else
     "fastai splitter for full fine-tuning: one group per transformer layer, then the head."
-    if not isinstance(getattr(model, 'top', None), nn.Module): raise TypeError("the model has no `top` module to split")
+    if not isinstance(getattr(model, 'top', None), nn.Module):
+        raise TypeError("the model has no `top` module to split")
     groups = transformer_layer_groups(model.top)
     inside = {id(p) for g in groups for p in g}
     return groups + [[p for p in model.parameters() if id(p) not in inside]]
@@ -192,8 +212,9 @@ def warmup_cosine(
     lr_max, # peak learning rate: a float, or one per parameter group (array)
     warmup:float=0.1, # share of the optimiser steps spent warming up
 ):
-    "A schedule of the training fraction: linear warm-up from 0 to `lr_max`, then a half cosine down to 0."
+    "A schedule of the training fraction: linear warm-up from 0 to `lr_max`, a half cosine to 0."
     if not 0 <= warmup < 1: raise ValueError(f"warmup must lie in [0, 1), got {warmup}")
     lr_max = np.asarray(lr_max, dtype=float) if np.ndim(lr_max) else float(lr_max)
     if warmup == 0: return SchedCos(lr_max, 0*lr_max)
-    return combine_scheds([warmup, 1 - warmup], [SchedLin(0*lr_max, lr_max), SchedCos(lr_max, 0*lr_max)])
+    return combine_scheds([warmup, 1 - warmup],
+                          [SchedLin(0*lr_max, lr_max), SchedCos(lr_max, 0*lr_max)])

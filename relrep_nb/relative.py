@@ -18,10 +18,10 @@ from fastcore.basics import patch
 
 # %% ../nbs/10_relative.ipynb #599dce93
 class _RelativeCosine(torch.autograd.Function):
-    """Cosines between rows of `(x - mean) * scale` and `(anchors - mean) * scale`, with a hand-written backward.
-    `batch=True`: mean and scale = 1/sqrt(var + eps) are the batch's, computed here (dead features get scale 0),
-    and the gradient through them is folded into the gradient of `x`; otherwise `mean`/`scale` are inputs
-    (None for vanilla) and get gradients."""
+    """Cosines between rows of `(x - mean) * scale` and `(anchors - mean) * scale`, with a
+    hand-written backward. `batch=True`: mean and scale = 1/sqrt(var + eps) are the batch's,
+    computed here (dead features get scale 0), and the gradient through them is folded into the
+    gradient of `x`; otherwise `mean`/`scale` are inputs (None for vanilla) and get gradients."""
     @staticmethod
     def forward(ctx, x, anchors, mean, scale, check, batch, eps):
         robust = batch or mean is not None
@@ -29,7 +29,8 @@ class _RelativeCosine(torch.autograd.Function):
             mean = x.mean(0)
             xh = x - mean
             var = xh.square().mean(0)
-            if check and not torch.isfinite(var).all(): _raise_overflow('x', x, 'the variance of a feature')
+            if check and not torch.isfinite(var).all():
+                _raise_overflow('x', x, 'the variance of a feature')
             scale = _rstd(mean, var, eps)
             xh.mul_(scale)
         elif robust: xh = (x - mean) * scale
@@ -49,28 +50,31 @@ class _RelativeCosine(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, g, *_):
-        # create_graph=True runs the backward with grad mode on: refuse, because these formulas are not
-        # themselves differentiated (an autograd path through the statistics would give a wrong second derivative)
+        # create_graph=True runs the backward with grad mode on: refuse, because these formulas are
+        # not themselves differentiated (an autograd path through the statistics would give a wrong
+        # second derivative)
         if torch.is_grad_enabled():
-            raise RuntimeError("relative_projection(fused=True) has no double backward (create_graph=True): "
-                               "use fused=False")
+            raise RuntimeError("relative_projection(fused=True) has no double backward "
+                               "(create_graph=True): use fused=False")
         xn, an, nx, na, u, out = ctx.saved_tensors
-        g = g.contiguous()   # e.g. the expanded gradient of a .sum(): one copy instead of one per product
+        # e.g. the expanded gradient of a .sum(): one copy instead of one per product
+        g = g.contiguous()
         need_x, need_a, need_m, need_s = ctx.needs_input_grad[:4]
         gc = g * out
         sx, sa = gc.sum(1), gc.sum(0)                  # <xn_i, dL/dxn_i>, <an_j, dL/dan_j>
         inx = 1 / nx
         dx = da = dah = None
-        if need_a:                                     # gradient w.r.t. the anchors: a second product
+        if need_a:                                     # w.r.t. the anchors: a second product
             dah = (g.T @ xn).addcmul_(an, sa[:, None], value=-1).div_(na[:, None])
             da = dah * u if ctx.robust else dah
         if not ctx.robust:                             # dx = (g @ an - xn * sx) / nx
             if need_x: dx = (g * inx[:, None]) @ an; dx.addcmul_(xn, (sx * inx)[:, None], value=-1)
             return dx, da, None, None, None, None, None
         iu = torch.where(u > 0, 1 / u, 0.)             # dead features (scale 0) get no gradient
-        D = g @ (an * u)                               # the one product of the backward: (dL/dxn) * scale
+        D = g @ (an * u)                               # the backward's only product: dL/dxn * scale
         T = (D * xn).sum(0) * iu                       # sum_i xn_i * dL/dxn_i, per feature
-        # sums over the batch and the anchors of dL/dxh, dL/dah and of those times (z - mean): d-vectors only
+        # sums over the batch and the anchors of dL/dxh, dL/dah and of those times (z - mean):
+        # d-vectors only
         sum_x = ((inx @ g) @ an) - (sx * inx) @ xn
         sum_xc = (T - sx @ xn.square()) * iu
         if dah is not None: sum_a, sum_ac = dah.sum(0), (dah * an * na[:, None]).sum(0) * iu
@@ -79,7 +83,8 @@ class _RelativeCosine(torch.autograd.Function):
             sum_ac = (T - sa @ an.square()) * iu
         dmean, dscale = -(sum_x + sum_a) * u, sum_xc + sum_ac
         if ctx.batch:
-            # mean = x.mean(0), var = ((x - mean)^2).mean(0), scale = (var + eps)^-1/2, (x - mean) = xn * nx / scale
+            # mean = x.mean(0), var = ((x - mean)^2).mean(0), scale = (var + eps)^-1/2,
+            # (x - mean) = xn * nx / scale
             n = xn.shape[0]
             c0, c1u = dmean / n, -dscale * u.square() / n
             R = torch.outer(nx.square(), c1u).sub_(torch.outer(sx, u))
@@ -92,8 +97,9 @@ class _RelativeCosine(torch.autograd.Function):
 def _raise_overflow(name, t, what):
     "Raise the error of values too large for the dtype."
     big = t.detach().abs().amax().item()
-    raise ValueError(f"overflow: {name} holds values up to {big:.1e}, too large for {t.dtype} ({what} "
-                     f"overflows); rescale the inputs (cosines do not depend on the scale) or use float64")
+    raise ValueError(f"overflow: {name} holds values up to {big:.1e}, too large for {t.dtype} "
+                     f"({what} overflows); rescale the inputs (cosines do not depend on the scale) "
+                     f"or use float64")
 
 def _check_norms(nx, na, robust, xh, ah, x, anchors):
     "Raise if a row's norm is zero, non-finite or underflows: its cosine is undefined or wrong."
@@ -107,28 +113,40 @@ def _check_norms(nx, na, robust, xh, ah, x, anchors):
                 rows = torch.nonzero(zero).flatten()[:5].tolist()
                 big = raw.detach().abs().amax().item()
                 if robust and big < math.sqrt(torch.finfo(raw.dtype).tiny) * 2**24:
-                    raise ValueError(f"underflow: {name} holds values of at most {big:.1e}: their variances underflow "
-                                     f"{raw.dtype}; rescale the inputs or use float64")
+                    raise ValueError(f"underflow: {name} holds values of at most {big:.1e}: their "
+                                     f"variances underflow {raw.dtype}; rescale the inputs or use "
+                                     f"float64")
                 has = 'has' if name == 'x' else 'have'
-                raise ValueError(f"{name} {has} rows of zero norm {what}(rows {rows}): their cosine is undefined")
+                raise ValueError(f"{name} {has} rows of zero norm {what}(rows {rows}): "
+                                 f"their cosine is undefined")
             rows = torch.nonzero(tiny).flatten()[:5].tolist()
-            raise ValueError(f"underflow: rows {rows} of {name} have norms below {norm[tiny].max().item():.1e} "
-                             f"{what}in {norm.dtype}: their squares underflow; rescale the inputs or use float64")
+            raise ValueError(f"underflow: rows {rows} of {name} have norms below "
+                             f"{norm[tiny].max().item():.1e} {what}in {norm.dtype}: their squares "
+                             f"underflow; rescale the inputs or use float64")
 
 def _check_pair(x, anchors, check):
     "Validate shapes, dtypes, devices and (if `check`) finiteness of `x` and `anchors`."
     for name, t in (('x', x), ('anchors', anchors)):
-        if not isinstance(t, Tensor): raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
         if t.ndim != 2:
-            raise ValueError(f"{name} must be 2-D ({'n' if name == 'x' else 'k'}, d), got shape {tuple(t.shape)}")
-        if not t.is_floating_point(): raise TypeError(f"{name} must be a floating-point tensor, got {t.dtype}")
+            raise ValueError(f"{name} must be 2-D ({'n' if name == 'x' else 'k'}, d), "
+                             f"got shape {tuple(t.shape)}")
+        if not t.is_floating_point():
+            raise TypeError(f"{name} must be a floating-point tensor, got {t.dtype}")
         if t.shape[0] == 0: raise ValueError(f"{name} is empty (shape {tuple(t.shape)})")
-        if t.shape[1] == 0: raise ValueError(f"{name} has no features (shape {tuple(t.shape)}): d must be at least 1")
+        if t.shape[1] == 0:
+            raise ValueError(f"{name} has no features (shape {tuple(t.shape)}): "
+                             f"d must be at least 1")
     if x.shape[1] != anchors.shape[1]:
-        raise ValueError(f"feature dimensions differ: x has d={x.shape[1]}, anchors have d={anchors.shape[1]}")
-    if x.dtype != anchors.dtype: raise TypeError(f"dtypes differ: x is {x.dtype}, anchors are {anchors.dtype}")
-    if x.device != anchors.device: raise ValueError(f"devices differ: x on {x.device}, anchors on {anchors.device}")
-    if check:   # a sum is non-finite if any entry is; only then (or on overflow) run the exact, slower test
+        raise ValueError(f"feature dimensions differ: x has d={x.shape[1]}, "
+                         f"anchors have d={anchors.shape[1]}")
+    if x.dtype != anchors.dtype:
+        raise TypeError(f"dtypes differ: x is {x.dtype}, anchors are {anchors.dtype}")
+    if x.device != anchors.device:
+        raise ValueError(f"devices differ: x on {x.device}, anchors on {anchors.device}")
+    # a sum is non-finite if any entry is; only then (or on overflow) run the exact, slower test
+    if check:
         if not torch.isfinite(x.sum()) and not torch.isfinite(x).all():
             raise ValueError("x contains non-finite values (NaN or inf)")
         if not torch.isfinite(anchors.sum()) and not torch.isfinite(anchors).all():
@@ -136,13 +154,15 @@ def _check_pair(x, anchors, check):
 
 def _check_number(name, v, positive=False):
     "Refuse NaN, inf and (if `positive`) negative settings."
-    if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or (positive and v < 0):
+    if (not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v)
+            or (positive and v < 0)):
         raise ValueError(f"{name} must be a finite number{' >= 0' if positive else ''}, got {v!r}")
 
-_LOW = (torch.float16, torch.bfloat16)   # computed in float32 (statistics and norms), returned in the input dtype
+# computed in float32 (statistics and norms), returned in the input dtype
+_LOW = (torch.float16, torch.bfloat16)
 
 def _row_rescaled(t):
-    "Rows of `t` multiplied by powers of two (exact, detached) where their squares would overflow or underflow."
+    "Rows of `t` times powers of two (exact, detached) where their squares would over/underflow."
     m = t.detach().abs().amax(1)
     fi = torch.finfo(t.dtype)
     bad = (m > math.sqrt(fi.max / (4 * t.shape[1]))) | ((m < math.sqrt(fi.tiny) * 2**24) & (m > 0))
@@ -156,7 +176,7 @@ Stats = Literal['batch', 'anchors', 'both', 'separate', 'given']
 def feature_statistics(
     x:Tensor,              # batch of latents, (n, d)
     anchors:Tensor,        # anchor latents, (k, d)
-    stats:Stats='batch',   # 'batch': from x; 'anchors': from the anchors; 'both': x and anchors pooled
+    stats:Stats='batch',   # 'batch': from x; 'anchors': from the anchors; 'both': both pooled
 )->tuple[Tensor, Tensor]:  # mean and biased variance, each (d,)
     "Per-feature mean and (biased) variance of the chosen source, differentiable."
     if stats == 'batch': src = x
@@ -168,8 +188,8 @@ def feature_statistics(
     mean = src.mean(0)
     var = (src - mean).square().mean(0)   # faster than Tensor.var over dim 0 on CPU
     if not torch.isfinite(var).all():
-        _raise_overflow('x' if stats == 'batch' else 'anchors' if stats == 'anchors' else 'x or anchors', src,
-                        'the variance of a feature')
+        _raise_overflow('x' if stats == 'batch' else 'anchors' if stats == 'anchors'
+                        else 'x or anchors', src, 'the variance of a feature')
     return mean, var
 
 # %% ../nbs/10_relative.ipynb #d3ad0001
@@ -177,11 +197,11 @@ def dead_features(
     mean:Tensor, # per-feature mean of the statistics' source, (d,)
     var:Tensor,  # per-feature (biased) variance of the same source, (d,)
 )->Tensor:       # True where the feature is dead, (d,)
-    "Features that are constant over the statistics' source, up to the floating-point precision of their values."
+    "Features constant over the statistics' source, up to the floating-point precision of values."
     return var <= (64 * torch.finfo(var.dtype).eps * mean).square()
 
 def _rstd(mean, var, eps):
-    "1/sqrt(var + eps) per feature, 0 for dead features (so they drop out of both sides of the cosine)."
+    "1/sqrt(var + eps) per feature, 0 for dead features (they drop out of both sides of a cosine)."
     dead = dead_features(mean, var)
     return torch.where(dead, 0., torch.rsqrt(torch.where(dead, 1., var + eps)))
 
@@ -190,22 +210,23 @@ def relative_projection(
     x:Tensor,                   # batch of latents, (n, d)
     anchors:Tensor,             # anchor latents, (k, d), same dtype and device as `x`
     robust:bool=False,          # standardise every feature of `x` and `anchors` first
-    stats:Stats='batch',        # robust: statistics from 'batch', 'anchors', 'both', 'separate' or 'given'
-    mean:Optional[Tensor]=None, # robust only: explicit per-feature mean, (d,); implies stats='given'
-    var:Optional[Tensor]=None,  # robust only: explicit per-feature variance, (d,); implies stats='given'
-    eps:float=1e-5,             # robust only: added to the variance, as in `BatchNorm1d`; finite, >= 0
-    scale:Optional[float]=None, # multiply the cosines by this (e.g. `1/math.sqrt(d)`, as the reference code did)
-    check:bool=True,            # validate the inputs (finite values, zero-norm rows); costs one GPU sync
-    fused:bool=True,            # hand-written backward (one product each way); False: plain autograd
+    stats:Stats='batch',        # robust: stats from 'batch', 'anchors', 'both', 'separate', 'given'
+    mean:Optional[Tensor]=None, # robust: explicit per-feature mean, (d,); implies stats='given'
+    var:Optional[Tensor]=None,  # robust: explicit per-feature variance, (d,); implies stats='given'
+    eps:float=1e-5,             # robust: added to the variance, as in `BatchNorm1d`; finite, >= 0
+    scale:Optional[float]=None, # multiply the cosines by this (reference code: `1/math.sqrt(d)`)
+    check:bool=True,            # validate inputs (finite values, zero-norm rows); one GPU sync
+    fused:bool=True,            # hand-written backward (one product each way); False: autograd
 )->Tensor:                      # cosines to the anchors, (n, k), in the dtype of `x`
-    "Relative representation of `x` with respect to `anchors`: vanilla or robust (standardised) cosines."
+    "Relative representation of `x` against `anchors`: vanilla or robust (standardised) cosines."
     _check_pair(x, anchors, check)
     _check_number('eps', eps, positive=True)
     if scale is not None: _check_number('scale', scale)
     dtype = x.dtype
     if dtype in _LOW: x, anchors = x.float(), anchors.float()
     if not robust:
-        if mean is not None or var is not None: raise ValueError("mean/var are only used with robust=True")
+        if mean is not None or var is not None:
+            raise ValueError("mean/var are only used with robust=True")
         if check: x, anchors = _row_rescaled(x), _row_rescaled(anchors)
         out = (_RelativeCosine.apply(x, anchors, None, None, check, False, 0.) if fused
                else _plain(x, anchors, None, None, check))
@@ -213,15 +234,19 @@ def relative_projection(
         if (mean is None) != (var is None): raise ValueError("give both mean and var, or neither")
         if mean is not None: stats = 'given'
         if stats not in ('batch', 'anchors', 'both', 'separate', 'given'):
-            raise ValueError(f"stats must be 'batch', 'anchors', 'both', 'separate' or 'given', got {stats!r}")
+            raise ValueError("stats must be 'batch', 'anchors', 'both', 'separate' or 'given', "
+                             f"got {stats!r}")
         if stats == 'given':
             if mean is None: raise ValueError("stats='given' needs mean and var")
             mean, var = _check_stats(mean, var, x)
         if fused and stats == 'batch':
-            if x.shape[0] < 2: raise ValueError(f"statistics from 'batch' need at least 2 samples, got {x.shape[0]}")
+            if x.shape[0] < 2:
+                raise ValueError("statistics from 'batch' need at least 2 samples, "
+                                 f"got {x.shape[0]}")
             out = _RelativeCosine.apply(x, anchors, None, None, check, True, eps)[0]
         elif stats == 'separate':   # the batch with its own statistics, the anchors with theirs
-            sx, sa = feature_statistics(x, anchors, 'batch'), feature_statistics(x, anchors, 'anchors')
+            sx, sa = (feature_statistics(x, anchors, 'batch'),
+                      feature_statistics(x, anchors, 'anchors'))
             out = _separate(x, anchors, sx, sa, eps, check, fused)
         else:
             if stats != 'given': mean, var = feature_statistics(x, anchors, stats)
@@ -237,13 +262,15 @@ def _plain(x, anchors, mean, rstd, check):
     x0, a0 = x, anchors
     if mean is not None: x, anchors = (x - mean) * rstd, (anchors - mean) * rstd
     nx, na = torch.linalg.vector_norm(x, dim=1), torch.linalg.vector_norm(anchors, dim=1)
-    if check: _check_norms(nx.detach(), na.detach(), mean is not None, x.detach(), anchors.detach(), x0, a0)
+    if check: _check_norms(nx.detach(), na.detach(), mean is not None, x.detach(), anchors.detach(),
+                           x0, a0)
     return (x / nx[:, None]) @ (anchors / na[:, None]).T
 
 def _check_stats(mean, var, x):
     "Validate given statistics against `x`."
     for name, t in (('mean', mean), ('var', var)):
-        if not isinstance(t, Tensor): raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
         if t.shape != (x.shape[1],):
             raise ValueError(f"{name} must have shape (d,) = ({x.shape[1]},), got {tuple(t.shape)}")
         if not torch.isfinite(t).all(): raise ValueError(f"{name} contains non-finite values")
@@ -255,45 +282,50 @@ def _separate(x, anchors, sx, sa, eps, check, fused):
     xh, ah = (x - sx[0]) * _rstd(*sx, eps), (anchors - sa[0]) * _rstd(*sa, eps)
     if check: _check_norms(*(torch.linalg.vector_norm(t.detach(), dim=1) for t in (xh, ah)), True,
                            xh.detach(), ah.detach(), x, anchors)
-    return _RelativeCosine.apply(xh, ah, None, None, False, False, 0.) if fused else _plain(xh, ah, None, None, False)
+    return (_RelativeCosine.apply(xh, ah, None, None, False, False, 0.) if fused
+            else _plain(xh, ah, None, None, False))
 
 # %% ../nbs/10_relative.ipynb #65f6038b
 class RelativeProjection(nn.Module):
-    "Relative projection onto stored anchor latents, with running statistics for the robust variant."
-    outputs_per_anchor = 1   # output columns per anchor: the head of a model reads k * outputs_per_anchor values
+    "Relative projection onto stored anchor latents, with running statistics when robust."
+    # output columns per anchor: the head of a model reads k * outputs_per_anchor values
+    outputs_per_anchor = 1
     def __init__(self,
         anchors:Optional[Tensor]=None, # anchor latents (k, d); can be set later with `set_anchors`
         robust:bool=False,             # standardise features before the cosine
-        stats:Stats='batch',           # train-mode statistics: 'batch', 'anchors', 'both' or 'separate'
+        stats:Stats='batch',           # training statistics: 'batch', 'anchors', 'both', 'separate'
         momentum:float=0.1,            # weight of the newest statistics in the running averages
         eps:float=1e-5,                # added to the variance; finite, >= 0
         scale:Optional[float]=None,    # multiply the cosines by this
         check:bool=True,               # validate inputs in `relative_projection`
-        update:str='source',           # running averages from the `stats` source, or 'sequential' (see below)
+        update:str='source',           # averages of the `stats` source, or 'sequential' (see below)
     ):
         super().__init__()
         if stats not in ('batch', 'anchors', 'both', 'separate'):
-            raise ValueError(f"stats must be 'batch', 'anchors', 'both' or 'separate', got {stats!r}")
+            raise ValueError(f"stats must be 'batch', 'anchors', 'both' or 'separate', "
+                             f"got {stats!r}")
         if update not in ('source', 'sequential'):
             raise ValueError(f"update must be 'source' or 'sequential', got {update!r}")
         _check_number('momentum', momentum)
         if not 0 < momentum <= 1: raise ValueError(f"momentum must be in (0, 1], got {momentum}")
         _check_number('eps', eps, positive=True)
         if scale is not None: _check_number('scale', scale)
-        self.robust, self.stats, self.momentum, self.eps, self.scale = robust, stats, momentum, eps, scale
+        self.robust, self.stats, self.momentum, self.eps, self.scale = \
+            robust, stats, momentum, eps, scale
         self.check, self.update = check, update
         self.register_buffer('anchors', torch.empty(0, 0))
         self.register_buffer('running_mean', torch.empty(0))
         self.register_buffer('running_var', torch.empty(0))
         self.register_buffer('num_batches_tracked', torch.tensor(0, dtype=torch.long))
-        self.register_buffer('robust_flag', torch.tensor(bool(robust)))   # saved, so a vanilla module refuses a robust state
+        # saved, so a vanilla module refuses a robust state
+        self.register_buffer('robust_flag', torch.tensor(bool(robust)))
         self.dead = None   # robust: bool mask (d,) of the features left out by the last forward
         if anchors is not None: self.set_anchors(anchors)
 
     def extra_repr(self):
         k, d = self.anchors.shape
-        return (f"k={k}, d={d}, robust={self.robust}, stats={self.stats!r}, momentum={self.momentum}, "
-                f"eps={self.eps}, update={self.update!r}")
+        return (f"k={k}, d={d}, robust={self.robust}, stats={self.stats!r}, "
+                f"momentum={self.momentum}, eps={self.eps}, update={self.update!r}")
 
 # %% ../nbs/10_relative.ipynb #9540cadb
 @patch
@@ -303,9 +335,12 @@ def set_anchors(self:RelativeProjection,
 )->RelativeProjection: # the module itself (so calls chain)
     "Store `latents` (detached) as the anchors; resets the running statistics if d changes."
     if not isinstance(latents, Tensor) or latents.ndim != 2 or 0 in latents.shape:
-        raise ValueError(f"anchors must be a non-empty 2-D tensor (k, d), got {getattr(latents, 'shape', type(latents))}")
-    if not latents.is_floating_point(): raise TypeError(f"anchors must be floating-point, got {latents.dtype}")
-    if not torch.isfinite(latents).all(): raise ValueError("anchors contain non-finite values (NaN or inf)")
+        raise ValueError(f"anchors must be a non-empty 2-D tensor (k, d), "
+                         f"got {getattr(latents, 'shape', type(latents))}")
+    if not latents.is_floating_point():
+        raise TypeError(f"anchors must be floating-point, got {latents.dtype}")
+    if not torch.isfinite(latents).all():
+        raise ValueError("anchors contain non-finite values (NaN or inf)")
     latents = latents.detach().clone()
     d, sdtype = latents.shape[1], torch.float32 if latents.dtype in _LOW else latents.dtype
     if self.running_mean.shape != (d,):
@@ -320,40 +355,49 @@ def set_anchors(self:RelativeProjection,
 def forward(self:RelativeProjection,
     x:Tensor, # batch of latents, (n, d)
 )->Tensor:    # cosines to the anchors, (n, k)
-    "Relative representation of `x`: batch statistics in training, running statistics in evaluation."
-    if self.anchors.numel() == 0: raise RuntimeError("RelativeProjection has no anchors: call set_anchors(latents) first")
-    if not self.robust: return relative_projection(x, self.anchors, scale=self.scale, check=self.check)
+    "Relative representation of `x`: batch statistics in training, running statistics in eval."
+    if self.anchors.numel() == 0:
+        raise RuntimeError("RelativeProjection has no anchors: call set_anchors(latents) first")
+    if not self.robust:
+        return relative_projection(x, self.anchors, scale=self.scale, check=self.check)
     if not self.training:   # `relative_projection` checks the inputs and handles their dtype
         if self.num_batches_tracked == 0:
-            raise RuntimeError("RelativeProjection has no running statistics yet: run it in train mode on some "
-                               "batches, calibrate(latents), or load_anchor_state(...) from a trained model")
+            raise RuntimeError("RelativeProjection has no running statistics yet: run it in train "
+                               "mode on some batches, calibrate(latents), or "
+                               "load_anchor_state(...) from a trained model")
         self.dead = dead_features(self.running_mean, self.running_var)
-        return relative_projection(x, self.anchors, robust=True, mean=self.running_mean, var=self.running_var,
-                                   eps=self.eps, scale=self.scale, check=self.check)
+        return relative_projection(x, self.anchors, robust=True, mean=self.running_mean,
+                                   var=self.running_var, eps=self.eps, scale=self.scale,
+                                   check=self.check)
     _check_pair(x, self.anchors, self.check)
     dtype, A = x.dtype, self.anchors
     if dtype in _LOW: x, A = x.float(), A.float()
     if self.stats in ('batch', 'separate') and x.shape[0] < 2:
-        raise ValueError(f"train mode with batch statistics needs at least 2 samples, got {x.shape[0]} "
-                         "(use eval mode for single samples)")
+        raise ValueError(f"train mode with batch statistics needs at least 2 samples, "
+                         f"got {x.shape[0]} (use eval mode for single samples)")
     if self.stats == 'batch':   # the fused path also returns the batch's statistics
         out, mean, var = _RelativeCosine.apply(x, A, None, None, self.check, True, self.eps)
         n = x.shape[0]
-    elif self.stats == 'separate':   # each side's statistics computed once, for the cosines and the running averages
-        (mean, var), anchor_stats = feature_statistics(x, A, 'batch'), feature_statistics(x, A, 'anchors')
+    # each side's statistics computed once, for the cosines and the running averages
+    elif self.stats == 'separate':
+        (mean, var), anchor_stats = (feature_statistics(x, A, 'batch'),
+                                     feature_statistics(x, A, 'anchors'))
         out = _separate(x, A, (mean, var), anchor_stats, self.eps, self.check, True)
         n = x.shape[0]
     else:
         mean, var = feature_statistics(x, A, self.stats)
-        out = relative_projection(x, A, robust=True, mean=mean, var=var, eps=self.eps, check=self.check)
+        out = relative_projection(x, A, robust=True, mean=mean, var=var, eps=self.eps,
+                                  check=self.check)
         n = {'anchors': A.shape[0], 'both': x.shape[0] + A.shape[0]}[self.stats]
     self.dead = dead_features(mean.detach(), var.detach())
     with torch.no_grad():
-        if self.update == 'sequential':   # the reference code's BatchNorm: the batch, then the anchors
+        if self.update == 'sequential':   # the reference code's BatchNorm: batch, then anchors
             xd = x.detach()
-            bm, bv = (mean, var) if self.stats in ('batch', 'separate') else feature_statistics(xd, A, 'batch')
+            bm, bv = ((mean, var) if self.stats in ('batch', 'separate')
+                      else feature_statistics(xd, A, 'batch'))
             self._update_running(bm.detach(), bv.detach(), x.shape[0])
-            ma, va = anchor_stats if self.stats == 'separate' else feature_statistics(xd, A, 'anchors')
+            ma, va = (anchor_stats if self.stats == 'separate'
+                      else feature_statistics(xd, A, 'anchors'))
             self._update_running(ma, va, A.shape[0])
         else: self._update_running(mean.detach(), var.detach(), n)
         self.num_batches_tracked += 1
@@ -371,8 +415,9 @@ def _update_running(self:RelativeProjection, mean, var, n):
 # %% ../nbs/10_relative.ipynb #d3af35dd
 @patch
 def anchor_state(self:RelativeProjection)->dict:
-    "The anchors and running statistics (detached copies) that another model needs to project like this one."
-    state = {k: getattr(self, k).detach().clone() for k in ('anchors', 'running_mean', 'running_var', 'num_batches_tracked')}
+    "The anchors and running statistics (detached copies) another model needs to project alike."
+    state = {k: getattr(self, k).detach().clone()
+             for k in ('anchors', 'running_mean', 'running_var', 'num_batches_tracked')}
     return state | {'robust': self.robust}
 
 # %% ../nbs/10_relative.ipynb #d3ad0003
@@ -385,10 +430,12 @@ def load_anchor_state(self:RelativeProjection,
     state = src.anchor_state() if isinstance(src, RelativeProjection) else src
     missing = {'anchors', 'running_mean', 'running_var'} - set(state)
     if missing: raise KeyError(f"anchor state lacks {sorted(missing)}")
-    if 'robust' in state and bool(state['robust']) != self.robust: raise ValueError(_variant_clash(state['robust'], self.robust))
+    if 'robust' in state and bool(state['robust']) != self.robust:
+        raise ValueError(_variant_clash(state['robust'], self.robust))
     dev = self.num_batches_tracked.device   # the module's device, wherever the source lives
     self.set_anchors(state['anchors'].to(dev))
-    if state['running_mean'].shape != (self.anchors.shape[1],) or state['running_var'].shape != (self.anchors.shape[1],):
+    if (state['running_mean'].shape != (self.anchors.shape[1],)
+            or state['running_var'].shape != (self.anchors.shape[1],)):
         raise ValueError("running statistics do not match the anchors' feature dimension")
     self.running_mean = state['running_mean'].detach().clone().to(dev)
     self.running_var = state['running_var'].detach().clone().to(dev)
@@ -398,12 +445,13 @@ def load_anchor_state(self:RelativeProjection,
 # %% ../nbs/10_relative.ipynb #c70c6dbf
 def _variant_clash(src_robust, robust):
     have, want = ('robust', 'vanilla') if src_robust else ('vanilla', 'robust')
-    return (f"the state comes from a {have} RelativeProjection but this one is {want}: build it with "
-            f"robust={bool(src_robust)} (a {have} model's anchors and statistics do not project {want})")
+    return (f"the state comes from a {have} RelativeProjection but this one is {want}: "
+            f"build it with robust={bool(src_robust)} (a {have} model's anchors and statistics "
+            f"do not project {want})")
 
 @patch
 def _load_from_state_dict(self:RelativeProjection, state_dict, prefix, *args, **kwargs):
-    "Resize the buffers to the incoming shapes so a model built without anchors can load a trained one."
+    "Resize the buffers to the incoming shapes: a model built without anchors loads a trained one."
     for k in ('anchors', 'running_mean', 'running_var'):
         if prefix + k in state_dict: setattr(self, k, torch.empty_like(state_dict[prefix + k]))
     key = prefix + 'robust_flag'
@@ -419,19 +467,24 @@ def _load_from_state_dict(self:RelativeProjection, state_dict, prefix, *args, **
 @patch
 @torch.no_grad()
 def calibrate(self:RelativeProjection,
-    latents, # latents of a data set (N, d), or an iterable of (n, d) chunks (e.g. a frozen encoder's batches)
+    latents, # a data set's latents (N, d), or an iterable of (n, d) chunks (an encoder's batches)
 )->RelativeProjection:
-    "Set the running statistics to the exact mean and unbiased variance of `latents` (for frozen encoders)."
-    if self.anchors.numel() == 0: raise RuntimeError("calibrate needs the anchors first: call set_anchors(latents)")
+    "Set the running statistics to the exact mean and unbiased variance of `latents`."
+    if self.anchors.numel() == 0:
+        raise RuntimeError("calibrate needs the anchors first: call set_anchors(latents)")
     chunks = [latents] if isinstance(latents, Tensor) else latents
     n, s, d = 0, None, self.anchors.shape[1]
     dev = self.running_mean.device
-    for c in chunks:   # two passes would need the data twice: shifted sums (shift = first chunk's mean) instead
+    # two passes would need the data twice: shifted sums (shift = first chunk's mean) instead
+    for c in chunks:
         if not isinstance(c, Tensor) or c.ndim != 2 or c.shape[1] != d:
-            raise ValueError(f"calibrate needs (n, {d}) tensors, got {getattr(c, 'shape', type(c).__name__)}")
-        if not torch.isfinite(c).all(): raise ValueError("calibrate: latents contain non-finite values (NaN or inf)")
+            raise ValueError(f"calibrate needs (n, {d}) tensors, "
+                             f"got {getattr(c, 'shape', type(c).__name__)}")
+        if not torch.isfinite(c).all():
+            raise ValueError("calibrate: latents contain non-finite values (NaN or inf)")
         c = c.detach().to(device=dev, dtype=torch.float64)
-        if s is None: shift, s, s2 = c.mean(0), torch.zeros(d, dtype=torch.float64, device=dev), torch.zeros(d, dtype=torch.float64, device=dev)
+        if s is None: shift, s, s2 = (c.mean(0), torch.zeros(d, dtype=torch.float64, device=dev),
+                                      torch.zeros(d, dtype=torch.float64, device=dev))
         cc = c - shift
         n, s, s2 = n + c.shape[0], s + cc.sum(0), s2 + cc.square().sum(0)
     if n < 2: raise ValueError(f"calibrate needs at least 2 latents, got {n}")
@@ -446,28 +499,28 @@ def calibrate(self:RelativeProjection,
 def product_projection(
     x:Tensor,                   # batch of latents, (n, d)
     anchors:Tensor,             # anchor latents, (k, d), same dtype and device as `x`
-    stats:Stats='batch',        # robust half: statistics from 'batch', 'anchors', 'both', 'separate' or 'given'
-    mean:Optional[Tensor]=None, # robust half: explicit per-feature mean, (d,); implies stats='given'
-    var:Optional[Tensor]=None,  # robust half: explicit per-feature variance, (d,); implies stats='given'
+    stats:Stats='batch',        # robust half: statistics source, as in `relative_projection`
+    mean:Optional[Tensor]=None, # robust half: per-feature mean, (d,); implies stats='given'
+    var:Optional[Tensor]=None,  # robust half: per-feature variance, (d,); implies stats='given'
     eps:float=1e-5,             # robust half: added to the variance; finite, >= 0
     scale:Optional[float]=None, # multiply all cosines by this
     check:bool=True,            # validate the inputs (as `relative_projection`)
     fused:bool=True,            # hand-written backward (as `relative_projection`)
 )->Tensor:                      # vanilla cosines, then robust cosines: (n, 2k), in the dtype of `x`
-    "The vanilla and the robust relative representations of `x`, concatenated: a product of their invariances."
+    "Vanilla and robust relative representations of `x`, concatenated: a product of invariances."
     vanilla = relative_projection(x, anchors, scale=scale, check=check, fused=fused)
-    robust = relative_projection(x, anchors, robust=True, stats=stats, mean=mean, var=var, eps=eps, scale=scale,
-                                 check=check, fused=fused)
+    robust = relative_projection(x, anchors, robust=True, stats=stats, mean=mean, var=var, eps=eps,
+                                 scale=scale, check=check, fused=fused)
     return torch.cat([vanilla, robust], 1)
 
 # %% ../nbs/10_relative.ipynb #a13b0005
 class ProductProjection(RelativeProjection):
-    "Vanilla and robust cosines to stored anchors, concatenated (n, 2k); the robust half keeps running statistics."
+    "Vanilla and robust cosines to stored anchors, (n, 2k); the robust half has running statistics."
     outputs_per_anchor = 2
     def __init__(self,
         anchors:Optional[Tensor]=None, # anchor latents (k, d); can be set later with `set_anchors`
-        robust:bool=True,              # must be True (the robust half); as in `RelativeProjection`'s call
-        stats:Stats='batch',           # robust half, train mode: 'batch', 'anchors', 'both' or 'separate'
+        robust:bool=True,              # must be True (the robust half), as in `RelativeProjection`
+        stats:Stats='batch',           # robust half's training statistics (as `RelativeProjection`)
         momentum:float=0.1,            # weight of the newest statistics in the running averages
         eps:float=1e-5,                # added to the variance; finite, >= 0
         scale:Optional[float]=None,    # multiply the cosines by this
@@ -475,7 +528,8 @@ class ProductProjection(RelativeProjection):
         update:str='source',           # running averages from the `stats` source, or 'sequential'
     ):
         if robust is not True:
-            raise ValueError(f"ProductProjection always has a robust half: robust must be True, got {robust!r}")
+            raise ValueError(f"ProductProjection always has a robust half: robust must be True, "
+                             f"got {robust!r}")
         super().__init__(anchors, True, stats, momentum, eps, scale, check, update)
 
     def extra_repr(self): return 'vanilla + robust, ' + super().extra_repr()
@@ -485,14 +539,16 @@ class ProductProjection(RelativeProjection):
 def forward(self:ProductProjection,
     x:Tensor, # batch of latents, (n, d)
 )->Tensor:    # vanilla cosines, then robust cosines: (n, 2k)
-    "Both halves: the robust one as `RelativeProjection(robust=True)` (batch statistics in training, running in eval)."
-    robust = RelativeProjection.forward(self, x)   # checks the inputs, updates the running statistics in training
-    return torch.cat([relative_projection(x, self.anchors, scale=self.scale, check=self.check), robust], 1)
+    "Both halves; the robust one uses batch statistics in training, running statistics in eval."
+    # checks the inputs, updates the running statistics in training
+    robust = RelativeProjection.forward(self, x)
+    return torch.cat([relative_projection(x, self.anchors, scale=self.scale, check=self.check),
+                      robust], 1)
 
 # %% ../nbs/10_relative.ipynb #a13d0002
 @dataclass(frozen=True)
 class BatchDependence:
-    "Correlation of robust relative vectors under batch statistics with those under population statistics."
+    "Correlation of robust relative vectors under batch statistics and under population statistics."
     batch_sizes:tuple # the batch sizes measured
     mean:tuple        # mean correlation over samples and draws, per batch size
     std:tuple         # standard deviation of the per-sample correlations, per batch size
@@ -501,8 +557,10 @@ class BatchDependence:
     seed:int          # seed of the draws
 
     def _repr_markdown_(self):
-        rows = [f"| {b} | {m:.3f} | {s:.3f} | {n} |" for b, m, s, n in zip(self.batch_sizes, self.mean, self.std, self.n_rows)]
-        return ("| batch size | mean correlation | std | samples |\n|---|---|---|---|\n" + "\n".join(rows) +
+        rows = [f"| {b} | {m:.3f} | {s:.3f} | {n} |"
+                for b, m, s, n in zip(self.batch_sizes, self.mean, self.std, self.n_rows)]
+        return ("| batch size | mean correlation | std | samples |\n|---|---|---|---|\n"
+                + "\n".join(rows) +
                 f"\n\n{self.n_draws} random batches per size, seed {self.seed}")
 
 # %% ../nbs/10_relative.ipynb #a13d0003
@@ -511,26 +569,28 @@ def _row_correlation(a, b):
     a, b = a - a.mean(1, keepdim=True), b - b.mean(1, keepdim=True)
     na, nb = torch.linalg.vector_norm(a, dim=1), torch.linalg.vector_norm(b, dim=1)
     if not ((na > 0) & (nb > 0)).all():
-        raise ValueError("a relative vector is constant over the anchors: its correlation is undefined")
+        raise ValueError("a relative vector is constant over the anchors: "
+                         "its correlation is undefined")
     return (a * b).sum(1) / (na * nb)
 
 # %% ../nbs/10_relative.ipynb #a13d0004
 def batch_dependence(
-    latents:Tensor,                # the population of latents, (N, d); its statistics are the reference
+    latents:Tensor,                # the population, (N, d); its statistics are the reference
     anchors:Tensor,                # anchor latents, (k, d), k >= 2
     batch_sizes=(4, 16, 64, 256),  # batch sizes to measure, each in [2, N]
     n_draws:int=64,                # random batches drawn per batch size
     seed:int=0,                    # seed of the draws
     eps:float=1e-5,                # added to the variance, as in `relative_projection`
 )->BatchDependence:                # mean (and std) correlation per batch size
-    "How much a sample's robust relative vector depends on its batch: correlation with the population-statistics vector."
+    "How much a robust relative vector depends on its batch: correlation with the population's."
     _check_pair(latents, anchors, True)
     N, k = latents.shape[0], anchors.shape[0]
     if k < 2: raise ValueError(f"the correlation over anchors needs at least 2 anchors, got {k}")
     sizes = tuple(int(b) for b in batch_sizes)
     if not sizes or any(not 2 <= b <= N for b in sizes):
         raise ValueError(f"batch sizes must be in [2, N] = [2, {N}], got {tuple(batch_sizes)}")
-    if not isinstance(n_draws, int) or n_draws < 1: raise ValueError(f"n_draws must be an integer >= 1, got {n_draws!r}")
+    if not isinstance(n_draws, int) or n_draws < 1:
+        raise ValueError(f"n_draws must be an integer >= 1, got {n_draws!r}")
     with torch.no_grad():
         mean, var = feature_statistics(latents, anchors, 'batch')
         ref = relative_projection(latents, anchors, robust=True, mean=mean, var=var, eps=eps)
@@ -540,7 +600,8 @@ def batch_dependence(
             c = []
             for _ in range(n_draws):
                 i = torch.randperm(N, generator=g)[:b].to(latents.device)
-                c.append(_row_correlation(relative_projection(latents[i], anchors, robust=True, eps=eps), ref[i]))
+                c.append(_row_correlation(
+                    relative_projection(latents[i], anchors, robust=True, eps=eps), ref[i]))
             c = torch.cat(c).double()
             out.append((c.mean().item(), c.std().item() if len(c) > 1 else 0., len(c)))
     m, s, n = zip(*out)
@@ -559,7 +620,8 @@ def plot(self:BatchDependence,
     b, m = self.batch_sizes, self.mean
     line, = ax.plot(b, m, marker='o', label=label)
     if band:
-        ax.fill_between(b, [u - s for u, s in zip(m, self.std)], [min(u + s, 1) for u, s in zip(m, self.std)],
+        ax.fill_between(b, [u - s for u, s in zip(m, self.std)],
+                        [min(u + s, 1) for u, s in zip(m, self.std)],
                         color=line.get_color(), alpha=0.15)
     ax.set_xscale('log', base=2); ax.set_xticks(b, [str(v) for v in b])
     ax.set_xlabel('batch size'); ax.set_ylabel('correlation with the population vector')

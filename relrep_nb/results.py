@@ -24,15 +24,22 @@ __all__ = ['VARIANT_TITLES', 'PAPER_VARIANTS', 'PAPER_TABLE', 'GRID_KEY', 'PROTO
 
 # %% ../nbs/33_results.ipynb #ceef88f1
 VARIANT_TITLES = dict(absolute='Absolute', vanilla='Relative vanilla', robust='Relative robust',
-                      product='Product (vanilla ‖ robust)', robust_topo='Robust + topological densification',
-                      translation='Translation (orthogonal)', translation_scaled='Translation (scaled orthogonal)',
-                      translation_linear='Translation (linear)', translation_affine='Translation (affine)')
+                      product='Product (vanilla ‖ robust)',
+                      robust_topo='Robust + topological densification',
+                      translation='Translation (orthogonal)',
+                      translation_scaled='Translation (scaled orthogonal)',
+                      translation_linear='Translation (linear)',
+                      translation_affine='Translation (affine)')
 PAPER_VARIANTS = ('absolute', 'vanilla', 'robust', 'robust_topo')   # the paper's four columns
 
-_paper = """en en 59.26 0.66 58.27 0.83 49.52 0.89 | 38.84 1.23 23.50 2.77 84.95 9.48 | 60.84 0.64 60.30 0.72 45.35 0.74 | 61.16 0.42 61.26 0.18 44.63 0.26
-en fr 24.28 10.11 22.27 8.86 139.27 35.32 | 40.96 2.40 31.15 3.29 73.09 5.18 | 49.92 1.51 50.13 1.60 57.56 1.60 | 50.48 1.04 50.85 1.25 57.70 0.73
-fr en 24.96 9.27 23.19 8.12 132.35 24.01 | 35.42 1.16 20.86 1.09 79.68 11.68 | 60.74 0.88 60.18 1.14 45.19 1.16 | 60.93 0.56 61.23 0.46 44.54 0.51
-fr fr 49.26 1.04 48.74 0.73 63.89 1.50 | 41.99 3.18 35.33 4.55 67.77 2.24 | 50.31 0.88 50.95 0.82 57.08 1.22 | 50.63 0.79 50.97 0.85 57.76 0.71"""
+_paper = ("en en 59.26 0.66 58.27 0.83 49.52 0.89 | 38.84 1.23 23.50 2.77 84.95 9.48 | "
+          "60.84 0.64 60.30 0.72 45.35 0.74 | 61.16 0.42 61.26 0.18 44.63 0.26\n"
+          "en fr 24.28 10.11 22.27 8.86 139.27 35.32 | 40.96 2.40 31.15 3.29 73.09 5.18 | "
+          "49.92 1.51 50.13 1.60 57.56 1.60 | 50.48 1.04 50.85 1.25 57.70 0.73\n"
+          "fr en 24.96 9.27 23.19 8.12 132.35 24.01 | 35.42 1.16 20.86 1.09 79.68 11.68 | "
+          "60.74 0.88 60.18 1.14 45.19 1.16 | 60.93 0.56 61.23 0.46 44.54 0.51\n"
+          "fr fr 49.26 1.04 48.74 0.73 63.89 1.50 | 41.99 3.18 35.33 4.55 67.77 2.24 | "
+          "50.31 0.88 50.95 0.82 57.08 1.22 | 50.63 0.79 50.97 0.85 57.76 0.71")
 
 def _parse_paper(txt):
     rows = []
@@ -42,7 +49,8 @@ def _parse_paper(txt):
         for variant, vals in zip(PAPER_VARIANTS, [first] + [b.split() for b in blocks]):
             v = list(map(float, vals))
             for i, metric in enumerate(METRICS):
-                rows.append(dict(variant=variant, decoder=dec, encoder=enc, metric=metric, mean=v[2*i], std=v[2*i+1]))
+                rows.append(dict(variant=variant, decoder=dec, encoder=enc, metric=metric,
+                                 mean=v[2*i], std=v[2*i+1]))
     return pd.DataFrame(rows)
 
 PAPER_TABLE = _parse_paper(_paper)
@@ -199,10 +207,13 @@ def summarise(
 ) -> pd.DataFrame:
     "Mean, std and count over seeds of every metric, per (variant, decoder, encoder), in long form."
     need = {'variant', 'seed', 'decoder', 'encoder', *METRICS}
-    if missing := need - set(scores.columns): raise ValueError(f"scores lack the columns {sorted(missing)}")
-    long = scores.melt(id_vars=['variant', 'seed', 'decoder', 'encoder'], value_vars=list(METRICS), var_name='metric')
+    if missing := need - set(scores.columns):
+        raise ValueError(f"scores lack the columns {sorted(missing)}")
+    long = scores.melt(id_vars=['variant', 'seed', 'decoder', 'encoder'], value_vars=list(METRICS),
+                       var_name='metric')
     g = long.groupby(['variant', 'decoder', 'encoder', 'metric'], sort=False)['value']
-    return g.agg(mean='mean', std=lambda v: v.std(ddof=1) if len(v) > 1 else float('nan'), n='count').reset_index()
+    return g.agg(mean='mean', std=lambda v: v.std(ddof=1) if len(v) > 1 else float('nan'),
+                 n='count').reset_index()
 
 def _cell(sub, metric):
     r = sub[sub.metric == metric]
@@ -215,10 +226,11 @@ def stitching_table(
     summary:pd.DataFrame, # output of `summarise` (or `PAPER_TABLE`)
     variants=VARIANTS, # columns, in order
 ) -> pd.DataFrame:
-    "The poster's layout: a row per (decoder γ, encoder φ), a column per variant, cells 'acc / F1 / MAE'."
+    "Poster layout: a row per (decoder γ, encoder φ), a column per variant, cells 'acc / F1 / MAE'."
     rows = {}
     for (dec, enc), sub in summary.groupby(['decoder', 'encoder'], sort=True):
-        rows[(dec, enc)] = {VARIANT_TITLES.get(v, v): ' / '.join(_cell(sub[sub.variant == v], m) for m in METRICS)
+        rows[(dec, enc)] = {VARIANT_TITLES.get(v, v):
+                            ' / '.join(_cell(sub[sub.variant == v], m) for m in METRICS)
                             for v in variants if (sub.variant == v).any()}
     t = pd.DataFrame.from_dict(rows, orient='index')
     t.index = pd.MultiIndex.from_tuples(t.index, names=['γ (decoder)', 'φ (encoder)'])
@@ -233,8 +245,10 @@ def stitching_ratios(
     rows = []
     for (v, dec, enc), val in s.items():
         native = s.get((v, enc, enc))
-        rows.append(dict(variant=v, decoder=dec, encoder=enc, ratio=val/native if native else float('nan')))
-    return pd.DataFrame(rows).pivot_table(index=['decoder', 'encoder'], columns='variant', values='ratio', sort=False)[
+        rows.append(dict(variant=v, decoder=dec, encoder=enc,
+                         ratio=val/native if native else float('nan')))
+    return pd.DataFrame(rows).pivot_table(index=['decoder', 'encoder'], columns='variant',
+                                          values='ratio', sort=False)[
         [v for v in VARIANTS if v in set(s.index.get_level_values(0))]]
 
 # %% ../nbs/33_results.ipynb #1e1c749f
@@ -281,7 +295,7 @@ class StitchingResults:
     def ratios(self, protocol:str)->pd.DataFrame: return stitching_ratios(self.summary(protocol))
 
     def agreement(self, protocol:str)->pd.DataFrame|None:
-        "Mean agreement (%) of stitched predictions with the decoder's native ones on the parallel test items; None without."
+        "% of parallel test items where stitched and native decoder predictions agree, or None."
         sc = self.scores[self.scores.protocol == protocol]
         if 'agree' not in sc.columns or sc['agree'].isna().all(): return None
         a = sc.groupby(['decoder', 'encoder', 'variant'])['agree'].mean().unstack('variant')
@@ -290,8 +304,8 @@ class StitchingResults:
     def to_markdown(self)->str:
         "All tables, ours and the paper's, as one markdown document."
         ratio = "\nStitched ÷ native accuracy of the encoder's language:\n"
-        agree = ("\nAgreement (%) of the stitched predictions with the decoder's own predictions on the same "
-                 "(parallel) test items, mean over seeds:\n")
+        agree = ("\nAgreement (%) of the stitched predictions with the decoder's own predictions "
+                 "on the same (parallel) test items, mean over seeds:\n")
         fewer = "\nSeeds per cell (runs are missing: cells average over fewer seeds):\n"
         seeds = ', '.join(map(str, self.seeds))
         out = [f"Preset `{self.preset_name}`, seeds {seeds}; cells are accuracy / weighted F1 / "

@@ -18,19 +18,24 @@ def _pair(X, Y, min_n=2, same_dim=False):
     for name, t in (('X', X), ('Y', Y)):
         t = torch.as_tensor(t).detach().to('cpu', torch.float64)
         if t.ndim != 2: raise ValueError(f"{name} must be 2-D (n, d), got shape {tuple(t.shape)}")
-        if not torch.isfinite(t).all(): raise ValueError(f"{name} contains non-finite values (NaN or inf)")
+        if not torch.isfinite(t).all():
+            raise ValueError(f"{name} contains non-finite values (NaN or inf)")
         out.append(t)
     X, Y = out
-    if X.shape[0] != Y.shape[0]: raise ValueError(f"X and Y must pair the same samples: {X.shape[0]} vs {Y.shape[0]} rows")
-    if X.shape[0] < min_n: raise ValueError(f"need at least {min_n} paired samples, got {X.shape[0]}")
+    if X.shape[0] != Y.shape[0]:
+        raise ValueError(f"X and Y must pair the same samples: {X.shape[0]} vs {Y.shape[0]} rows")
+    if X.shape[0] < min_n:
+        raise ValueError(f"need at least {min_n} paired samples, got {X.shape[0]}")
     if same_dim and X.shape[1] != Y.shape[1]:
-        raise ValueError(f"X and Y must have the same dimension here, got {X.shape[1]} and {Y.shape[1]}")
+        raise ValueError(f"X and Y must have the same dimension here, "
+                         f"got {X.shape[1]} and {Y.shape[1]}")
     return X, Y
 
 def _centred(t, name):
     t = t - t.mean(0)
     if torch.linalg.matrix_norm(t) <= 1e-12 * max(1.0, t.abs().max().item()):
-        raise ValueError(f"{name} is constant across samples (zero variance): the measure is undefined")
+        raise ValueError(f"{name} is constant across samples (zero variance): "
+                         "the measure is undefined")
     return t
 
 def _unit_rows(t, name):
@@ -43,7 +48,8 @@ def _hsic_unbiased(K, L):
     n = K.shape[0]
     K, L = K.clone(), L.clone(); K.fill_diagonal_(0); L.fill_diagonal_(0)
     one = torch.ones(n, dtype=K.dtype)
-    t = (K * L).sum() + (one @ K @ one) * (one @ L @ one) / ((n - 1) * (n - 2)) - 2 / (n - 2) * (one @ K @ (L @ one))
+    t = ((K * L).sum() + (one @ K @ one) * (one @ L @ one) / ((n - 1) * (n - 2))
+         - 2 / (n - 2) * (one @ K @ (L @ one)))
     return t / (n * (n - 3))
 
 # %% ../nbs/13_similarity.ipynb #0c7575ad
@@ -56,10 +62,13 @@ def linear_cka(
     X, Y = _pair(X, Y, 4 if unbiased else 2)
     X, Y = _centred(X, 'X'), _centred(Y, 'Y')
     if not unbiased:
-        return (torch.linalg.matrix_norm(Y.T @ X) ** 2 / (torch.linalg.matrix_norm(X.T @ X) * torch.linalg.matrix_norm(Y.T @ Y))).item()
+        return (torch.linalg.matrix_norm(Y.T @ X) ** 2
+                / (torch.linalg.matrix_norm(X.T @ X) * torch.linalg.matrix_norm(Y.T @ Y))).item()
     K, L = X @ X.T, Y @ Y.T
     kk, ll = _hsic_unbiased(K, K), _hsic_unbiased(L, L)
-    if kk <= 0 or ll <= 0: raise ValueError("unbiased self-HSIC is not positive (too few samples or a degenerate space)")
+    if kk <= 0 or ll <= 0:
+        raise ValueError("unbiased self-HSIC is not positive "
+                         "(too few samples or a degenerate space)")
     return (_hsic_unbiased(K, L) / torch.sqrt(kk * ll)).item()
 
 # %% ../nbs/13_similarity.ipynb #a5d8965f
@@ -76,7 +85,7 @@ def procrustes_distance(
 
 # %% ../nbs/13_similarity.ipynb #a13e0001
 def _shared_neighbours(X, Y, k):
-    "For each sample, how many of its k nearest neighbours (cosine, itself excluded) the two spaces share, (n,)."
+    "Per sample, how many of its k nearest neighbours (cosine, not itself) both spaces share, (n,)."
     X, Y = _pair(X, Y)
     n = X.shape[0]
     if not 1 <= k < n: raise ValueError(f"k must satisfy 1 <= k < n = {n}, got {k}")
@@ -116,7 +125,7 @@ def mutual_knn(
     Y, # second space, (n, d2)
     k:int=10, # neighbourhood size, 1 <= k < n
 )->float: # similarity in [0, 1]: 1 when every sample has the same neighbours in both spaces
-    "Mutual k-nearest-neighbour alignment (Huh et al., 2024): the mean over samples of |N_X(i) ∩ N_Y(i)| / k."
+    "Mutual k-nearest-neighbour alignment (Huh et al., 2024): mean of |N_X(i) ∩ N_Y(i)| / k over i."
     return (_shared_neighbours(X, Y, k) / k).mean().item()
 
 # %% ../nbs/13_similarity.ipynb #8aa66e39

@@ -16,8 +16,9 @@ from torch import nn, Tensor
 import torch.nn.functional as F
 
 # %% ../nbs/12_symmetry.ipynb #39b89cfe
-ACTIVATIONS = {'identity': nn.Identity, 'relu': nn.ReLU, 'leaky_relu': nn.LeakyReLU, 'gelu': nn.GELU,
-               'sigmoid': nn.Sigmoid, 'tanh': nn.Tanh}   # the package's one registry: name -> module class
+# the package's one registry: name -> module class
+ACTIVATIONS = {'identity': nn.Identity, 'relu': nn.ReLU, 'leaky_relu': nn.LeakyReLU,
+               'gelu': nn.GELU, 'sigmoid': nn.Sigmoid, 'tanh': nn.Tanh}
 _NAMES = tuple(ACTIVATIONS)
 _MODULES = {m: n for n, m in ACTIVATIONS.items()}
 
@@ -25,14 +26,17 @@ def _resolve(activation):
     "(name, callable) for a supported activation given by name or module."
     if isinstance(activation, str):
         name = activation.lower()
-        if name not in _NAMES: raise ValueError(f"unknown activation {activation!r}: supported are {', '.join(_NAMES)}")
+        if name not in _NAMES:
+            raise ValueError(f"unknown activation {activation!r}: "
+                             f"supported are {', '.join(_NAMES)}")
         fn = {'identity': lambda t: t, 'relu': F.relu, 'leaky_relu': F.leaky_relu, 'gelu': F.gelu,
               'sigmoid': torch.sigmoid, 'tanh': torch.tanh}[name]
         return name, fn
     if isinstance(activation, nn.Module):
         name = _MODULES.get(type(activation))
-        if name is None: raise ValueError(f"unsupported activation module {type(activation).__name__}: supported are "
-                                          + ', '.join(m.__name__ for m in _MODULES))
+        if name is None:
+            raise ValueError(f"unsupported activation module {type(activation).__name__}: "
+                             "supported are " + ', '.join(m.__name__ for m in _MODULES))
         if name == 'leaky_relu' and activation.negative_slope == 1:
             raise ValueError("LeakyReLU with slope 1 is the identity: pass 'identity'")
         return name, activation
@@ -43,20 +47,21 @@ def _perm(n, g, dtype):
 
 # %% ../nbs/12_symmetry.ipynb #aac10260
 def random_intertwiner(
-    activation:Union[str, nn.Module], # 'relu', 'leaky_relu', 'gelu', 'sigmoid', 'tanh', 'identity', or the module
+    activation:Union[str, nn.Module], # the activation σ: a name or module of the table above
     n:int,                            # width of the layer
     generator:Optional[torch.Generator]=None, # for reproducible samples
     dtype=torch.float64,              # dtype of the matrix
-)->Tensor:                            # a random element A of G_σ, (n, n); its φ(A) is `intertwiner_phi(activation, A)`
+)->Tensor:                            # a random A ∈ G_σ, (n, n); φ(A): `intertwiner_phi`
     "A random element of the intertwiner group of `activation` (table above)."
     name, _ = _resolve(activation)
     if not isinstance(n, int) or n < 1: raise ValueError(f"n must be a positive integer, got {n!r}")
     P = _perm(n, generator, dtype)
     if name in ('gelu', 'sigmoid'): return P
     if name == 'tanh': return P * (torch.randint(0, 2, (n,), generator=generator) * 2 - 1).to(dtype)
-    scales = torch.exp(torch.randn(n, generator=generator, dtype=dtype) * 0.5)   # positive, around 1
+    scales = torch.exp(torch.randn(n, generator=generator, dtype=dtype) * 0.5)   # positive, ~1
     if name in ('relu', 'leaky_relu'): return P * scales
-    # identity: GL_n, drawn as U diag(s) V with orthogonal U, V (well conditioned, s in [e^-1, e^1] mostly)
+    # identity: GL_n, drawn as U diag(s) V with orthogonal U, V
+    # (well conditioned, s in [e^-1, e^1] mostly)
     U = torch.linalg.qr(torch.randn(n, n, generator=generator, dtype=dtype))[0]
     V = torch.linalg.qr(torch.randn(n, n, generator=generator, dtype=dtype))[0]
     return U * scales @ V
@@ -68,7 +73,8 @@ def intertwiner_phi(
 )->Tensor:                            # B = φ_σ(A), with σ(A x) = B σ(x), (n, n)
     "The matrix φ_σ(A) acting on the activations; `A` itself for every supported activation."
     _resolve(activation)
-    if not isinstance(A, Tensor) or A.ndim != 2 or A.shape[0] != A.shape[1]: raise ValueError("A must be a square matrix")
+    if not isinstance(A, Tensor) or A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise ValueError("A must be a square matrix")
     return A.clone()
 
 # %% ../nbs/12_symmetry.ipynb #3d63c2e9
@@ -90,17 +96,21 @@ def intertwiner_membership(
 )->Membership:
     "Numerically test whether `A` belongs to the intertwiner group of `activation`."
     _, fn = _resolve(activation)
-    if not isinstance(A, Tensor) or A.ndim != 2 or A.shape[0] != A.shape[1]: raise ValueError("A must be a square matrix")
+    if not isinstance(A, Tensor) or A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise ValueError("A must be a square matrix")
     if not torch.isfinite(A).all(): raise ValueError("A contains non-finite values")
     n = A.shape[0]
     A = A.double()
-    x = torch.randn(n_samples or max(200, 20 * n), n, generator=generator, dtype=torch.float64) * scale
+    x = (torch.randn(n_samples or max(200, 20 * n), n, generator=generator, dtype=torch.float64)
+         * scale)
     with torch.no_grad():
         Y, S = fn(x @ A.T), fn(x)
     Bt = torch.linalg.lstsq(S, Y).solution
-    res = (torch.linalg.matrix_norm(S @ Bt - Y) / torch.linalg.matrix_norm(Y).clamp_min(1e-300)).item()
+    res = (torch.linalg.matrix_norm(S @ Bt - Y)
+           / torch.linalg.matrix_norm(Y).clamp_min(1e-300)).item()
     cond = torch.linalg.cond(Bt).item()
-    return Membership(bool(res < tol and cond < max_cond and torch.linalg.matrix_rank(A) == n), res, Bt.T, cond)
+    return Membership(bool(res < tol and cond < max_cond and torch.linalg.matrix_rank(A) == n),
+                      res, Bt.T, cond)
 
 # %% ../nbs/12_symmetry.ipynb #f4338099
 def intertwiner_twin(
@@ -109,12 +119,14 @@ def intertwiner_twin(
     generator:Optional[torch.Generator]=None, # for the random A
 )->tuple[nn.Sequential, Tensor]: # the twin (a deep copy) and the A used
     "The functionally identical twin of `mlp` whose hidden layer is φ(A) times the original's."
-    if not (isinstance(mlp, nn.Sequential) and len(mlp) == 3 and isinstance(mlp[0], nn.Linear) and isinstance(mlp[2], nn.Linear)):
+    if not (isinstance(mlp, nn.Sequential) and len(mlp) == 3 and isinstance(mlp[0], nn.Linear)
+            and isinstance(mlp[2], nn.Linear)):
         raise TypeError("mlp must be nn.Sequential(Linear, activation, Linear)")
     act, n = mlp[1], mlp[0].out_features
     _resolve(act)
     if A is None: A = random_intertwiner(act, n, generator)
-    if A.shape != (n, n): raise ValueError(f"A must be ({n}, {n}) for a hidden width of {n}, got {tuple(A.shape)}")
+    if A.shape != (n, n):
+        raise ValueError(f"A must be ({n}, {n}) for a hidden width of {n}, got {tuple(A.shape)}")
     twin = copy.deepcopy(mlp)
     W1, W2 = mlp[0].weight, mlp[2].weight
     Ad, Bi = A.to(torch.float64), torch.linalg.inv(intertwiner_phi(act, A).to(torch.float64))
@@ -130,7 +142,7 @@ def standard_transforms(
     generator:Optional[torch.Generator]=None,  # for reproducible draws
     dtype=torch.float64,                       # dtype of the transform parameters
 )->dict:                                       # name -> callable on (m, d) tensors
-    "Random rotation, scalings, sign flips, permutation and shift of R^d, as callables on row batches."
+    "Random rotation, scalings, sign flips, permutation and shift of R^d: callables on row batches."
     Q = torch.linalg.qr(torch.randn(d, d, generator=generator, dtype=dtype))[0]
     D = torch.exp(torch.randn(d, generator=generator, dtype=dtype))
     S = (torch.randint(0, 2, (d,), generator=generator) * 2 - 1).to(dtype)
@@ -139,15 +151,16 @@ def standard_transforms(
     c = float(torch.empty(()).uniform_(0.1, 10, generator=generator))
     return {'rotation': lambda z: z @ Q.T.to(z), 'isotropic scaling': lambda z: c * z,
             'non-isotropic scaling': lambda z: z * D.to(z), 'sign flips': lambda z: z * S.to(z),
-            'signed scaling': lambda z: z * (D * S).to(z), 'permutation': lambda z: z[:, P], 'shift': lambda z: z + t.to(z)}
+            'signed scaling': lambda z: z * (D * S).to(z), 'permutation': lambda z: z[:, P],
+            'shift': lambda z: z + t.to(z)}
 
 def invariance_deviation(
     projection:Callable,     # (x, anchors) -> (n, k) tensor, e.g. `relative_projection`
     x:Tensor,                # batch, (n, d)
     anchors:Tensor,          # anchors, (k, d)
     transforms:Union[dict, Callable], # name -> callable on (m, d), or a single callable
-)->Union[dict, float]:       # max |projection(T x, T a) - projection(x, a)| per transform (a float for a single callable)
-    "How far `projection`'s output moves when each transform is applied to the batch and the anchors."
+)->Union[dict, float]:       # max |projection(Tx, Ta) - projection(x, a)| per transform, or a float
+    "How far `projection`'s output moves when each transform is applied to the batch and anchors."
     ref = projection(x, anchors)
     dev = lambda T: (projection(T(x), T(anchors)) - ref).abs().max().item()
     if callable(transforms) and not isinstance(transforms, dict): return dev(transforms)

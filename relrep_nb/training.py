@@ -16,7 +16,8 @@ from sklearn.metrics import accuracy_score, f1_score
 with warnings.catch_warnings():   # fastai's layers use torch.jit.script, which torch warns about
     warnings.filterwarnings('ignore', r'`torch\.jit\.script` is deprecated', FutureWarning)
     from fastai.callback.progress import ProgressCallback   # registers Learner.no_bar
-    from fastai.callback.schedule import ParamScheduler, fit_one_cycle   # patches Learner.fit_one_cycle
+    # the import patches Learner.fit_one_cycle
+    from fastai.callback.schedule import ParamScheduler, fit_one_cycle
     from fastai.data.core import DataLoaders
     from fastai.data.load import DataLoader
     from fastai.learner import Learner
@@ -39,7 +40,8 @@ def classification_metrics(
     "Accuracy, weighted F1 and mean absolute error of class indices, all ×100."
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape or y_true.ndim != 1:
-        raise ValueError(f"y_true and y_pred must be 1-D of the same length, got {y_true.shape} and {y_pred.shape}")
+        raise ValueError(f"y_true and y_pred must be 1-D of the same length, "
+                         f"got {y_true.shape} and {y_pred.shape}")
     if len(y_true) == 0: raise ValueError("no samples to score")
     return dict(acc=100*accuracy_score(y_true, y_pred),
                 f1=100*f1_score(y_true, y_pred, average='weighted', zero_division=0),
@@ -76,7 +78,8 @@ class TensorDL(DataLoader):
     ):
         if dataset is None:
             if not isinstance(x, Tensor) or not isinstance(y, Tensor):
-                raise TypeError(f"TensorDL needs tensors x and y, got {type(x).__name__} and {type(y).__name__}")
+                raise TypeError(f"TensorDL needs tensors x and y, "
+                                f"got {type(x).__name__} and {type(y).__name__}")
             if len(x) != len(y): raise ValueError(f"x has {len(x)} rows, y has {len(y)}")
             dataset = _Pair(x, y)
         super().__init__(dataset, **kwargs)
@@ -94,12 +97,13 @@ def make_dl(
     shuffle:bool=False, # reshuffle every epoch (fastai's generator)
     drop_last:bool|None=None, # drop a last incomplete batch; default: when shuffling
 )->DataLoader:
-    "A fastai loader of `(x[i], y[i])` batches: whole-batch indexing for tensors, item-wise otherwise."
+    "A fastai loader of `(x[i], y[i])` batches: whole-batch indexing for tensors, else item-wise."
     if len(x) != len(y): raise ValueError(f"x has {len(x)} items, y has {len(y)}")
     if len(x) == 0: raise ValueError("no items to load")
     if bs < 1: raise ValueError(f"bs must be at least 1, got {bs}")
     drop_last = shuffle if drop_last is None else drop_last
-    if isinstance(x, Tensor): return TensorDL(x=x, y=torch.as_tensor(y), bs=bs, shuffle=shuffle, drop_last=drop_last)
+    if isinstance(x, Tensor):
+        return TensorDL(x=x, y=torch.as_tensor(y), bs=bs, shuffle=shuffle, drop_last=drop_last)
     return DataLoader(list(zip(x, y)), bs=bs, shuffle=shuffle, drop_last=drop_last)
 
 # %% ../nbs/32_training.ipynb #tr000031
@@ -114,31 +118,36 @@ def fit(
     wd:float=0., # decoupled weight decay
     schedule='one_cycle', # 'one_cycle', 'constant', or a function pos -> lr
     cbs:list|None=None, # further fastai callbacks
-    anchor_refresh:int|None=1, # re-encode the anchors every this many batches (models with anchors); None: never
+    anchor_refresh:int|None=1, # re-encode the anchors every this many batches; None: never
     opt_func=Adam, # fastai optimiser
     loss_func=None, # default `nn.CrossEntropyLoss()`
     splitter=trainable_params, # parameter groups (see fastai's `Learner`)
     valid_bs:int=1024, # batch size of `(x, y)` validation data
     show:bool=False, # fastai's progress bar and per-epoch table
 )->Learner: # the Learner after training; the model is left in eval mode
-    "Train `model` with a fastai `Learner` (Adam, cross-entropy), seeded, refreshing anchors where the model has them."
+    "Train `model` with a fastai `Learner` (Adam, cross-entropy), seeded, refreshing any anchors."
     if epochs < 1: raise ValueError(f"epochs must be at least 1, got {epochs}")
     if not (schedule in ('one_cycle', 'constant') or callable(schedule)):
-        raise ValueError(f"schedule must be 'one_cycle', 'constant' or a function pos -> lr, got {schedule!r}")
+        raise ValueError(f"schedule must be 'one_cycle', 'constant' or a function pos -> lr, "
+                         f"got {schedule!r}")
     if seed is not None: set_seed(seed)
-    if not isinstance(train, DataLoader): train = make_dl(*_pair(train, 'train'), bs=bs, shuffle=True)
+    if not isinstance(train, DataLoader):
+        train = make_dl(*_pair(train, 'train'), bs=bs, shuffle=True)
     if valid is None: valid = _first_batch(train)
     elif not isinstance(valid, DataLoader): valid = make_dl(*_pair(valid, 'valid'), bs=valid_bs)
     cbs = list(cbs or [])
-    has_anchors = callable(getattr(model, 'refresh_anchors', None)) and getattr(model, 'projection', None) is not None
-    if has_anchors and anchor_refresh and not any(isinstance(c, AnchorRefreshCallback) for c in cbs):
+    has_anchors = (callable(getattr(model, 'refresh_anchors', None))
+                   and getattr(model, 'projection', None) is not None)
+    if (has_anchors and anchor_refresh
+            and not any(isinstance(c, AnchorRefreshCallback) for c in cbs)):
         cbs.insert(0, AnchorRefreshCallback(every=anchor_refresh))
     dev = model_device(model)
     dls = DataLoaders(train, valid, device=dev if dev.type != 'cpu' else default_device())
-    learn = Learner(dls, model, loss_func=loss_func or nn.CrossEntropyLoss(), opt_func=opt_func, metrics=accuracy,
-                    wd=wd, cbs=cbs, splitter=splitter)
+    learn = Learner(dls, model, loss_func=loss_func or nn.CrossEntropyLoss(), opt_func=opt_func,
+                    metrics=accuracy, wd=wd, cbs=cbs, splitter=splitter)
     sched = [ParamScheduler({'lr': schedule})] if callable(schedule) else []
-    go = (lambda: learn.fit_one_cycle(epochs, lr)) if schedule == 'one_cycle' else (lambda: learn.fit(epochs, lr, cbs=sched))
+    go = ((lambda: learn.fit_one_cycle(epochs, lr)) if schedule == 'one_cycle'
+          else (lambda: learn.fit(epochs, lr, cbs=sched)))
     if show: go()
     else:
         with learn.no_bar(), learn.no_logging(): go()
@@ -152,7 +161,7 @@ def _pair(d, name):
     return d
 
 def _first_batch(dl):
-    "A loader over the first batch of `dl`'s data (fastai needs a validation set; `fit` reports it only)."
+    "A loader of the first batch of `dl`'s data (fastai needs a validation set; `fit` reports it)."
     ds = dl.dataset
     n = min(dl.bs, len(ds))
     if isinstance(ds, _Pair): return TensorDL(x=ds.x[:n], y=ds.y[:n], bs=n)

