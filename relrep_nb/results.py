@@ -225,12 +225,16 @@ def _cell(sub, metric):
 def stitching_table(
     summary:pd.DataFrame, # output of `summarise` (or `PAPER_TABLE`)
     variants=VARIANTS, # columns, in order
+    metric:str|None=None, # one of `METRICS`: one number per cell; None: the poster's 'acc / F1 / MAE'
 ) -> pd.DataFrame:
-    "Poster layout: a row per (decoder γ, encoder φ), a column per variant, cells 'acc / F1 / MAE'."
+    "A row per (decoder γ, encoder φ), a column per variant; cells mean ± std of `metric`, or all three."
+    if metric is not None and metric not in METRICS:
+        raise ValueError(f"metric must be one of {METRICS} or None, got {metric!r}")
+    ms = METRICS if metric is None else (metric,)
     rows = {}
     for (dec, enc), sub in summary.groupby(['decoder', 'encoder'], sort=True):
         rows[(dec, enc)] = {VARIANT_TITLES.get(v, v):
-                            ' / '.join(_cell(sub[sub.variant == v], m) for m in METRICS)
+                            ' / '.join(_cell(sub[sub.variant == v], m) for m in ms)
                             for v in variants if (sub.variant == v).any()}
     t = pd.DataFrame.from_dict(rows, orient='index')
     t.index = pd.MultiIndex.from_tuples(t.index, names=['γ (decoder)', 'φ (encoder)'])
@@ -291,7 +295,9 @@ class StitchingResults:
         if sc.empty: raise ValueError(f"no scores for protocol {protocol!r}; have {self.protocols}")
         return summarise(sc.drop(columns=['protocol']))
 
-    def table(self, protocol:str)->pd.DataFrame: return stitching_table(self.summary(protocol))
+    def table(self, protocol:str, metric:str|None=None)->pd.DataFrame:
+        "The table of one protocol: `metric` per cell, or the poster's three (`stitching_table`)."
+        return stitching_table(self.summary(protocol), metric=metric)
     def ratios(self, protocol:str)->pd.DataFrame: return stitching_ratios(self.summary(protocol))
 
     def agreement(self, protocol:str)->pd.DataFrame|None:
@@ -302,23 +308,31 @@ class StitchingResults:
         return a[[v for v in VARIANTS if v in a.columns]]
 
     def to_markdown(self)->str:
-        "All tables, ours and the paper's, as one markdown document."
+        "All tables, ours and the paper's, as one markdown document: accuracy first, F1 and MAE folded."
         ratio = "\nStitched ÷ native accuracy of the encoder's language:\n"
         agree = ("\nAgreement (%) of the stitched predictions with the decoder's own predictions "
                  "on the same (parallel) test items, mean over seeds:\n")
         fewer = "\nSeeds per cell (runs are missing: cells average over fewer seeds):\n"
         seeds = ', '.join(map(str, self.seeds))
-        out = [f"Preset `{self.preset_name}`, seeds {seeds}; cells are accuracy / weighted F1 / "
-               "MAE, all ×100, mean ± std over seeds (each seed its own split by review and "
-               "initialisation). γ = decoder's language, φ = encoder's language; each language is "
-               "scored against its own test labels."]
+        out = [f"Preset `{self.preset_name}`, seeds {seeds}; cells are mean ± std over seeds, ×100 "
+               "(each seed its own split by review and initialisation). γ = decoder's language, "
+               "φ = encoder's language; each language is scored against its own test labels."]
+        def tables(summary):
+            return ["\nAccuracy:\n", _md(stitching_table(summary, metric='acc')), ratio,
+                    _md(stitching_ratios(summary))]
+        def folded(summary):
+            return ["\n<details><summary>Weighted F1 and mean absolute error</summary>\n",
+                    "\nWeighted F1:\n", _md(stitching_table(summary, metric='f1')),
+                    "\nMean absolute error of the class index (lower is better):\n",
+                    _md(stitching_table(summary, metric='mae')), "\n</details>"]
         for p in self.protocols:
-            out += [f"\n### {PROTOCOL_TITLES[p]}\n", _md(self.table(p)), ratio, _md(self.ratios(p))]
+            out += [f"\n### {PROTOCOL_TITLES[p]}\n", *tables(self.summary(p))]
             if (a := self.agreement(p)) is not None: out += [agree, _md(a, '.1f')]
+            out += folded(self.summary(p))
             if (n := self.seed_counts(p)) is not None: out += [fewer, _md(n)]
         paper = ("\n### The paper (García-Castellanos et al. 2024: RoBERTa, full fine-tuning, "
                  "Amazon reviews)\n")
-        out += [paper, _md(stitching_table(PAPER_TABLE)), ratio, _md(stitching_ratios(PAPER_TABLE))]
+        out += [paper, *tables(PAPER_TABLE), *folded(PAPER_TABLE)]
         return '\n'.join(out)
 
     def seed_counts(self, protocol:str)->pd.DataFrame|None:
