@@ -17,11 +17,13 @@ from torch.distributed.nn.functional import all_reduce as _all_reduce_grad
 from torch.nn.parallel import DistributedDataParallel
 try: from fastai.distributed import DistributedDL, DistributedTrainer
 except (ImportError, NameError) as e:   # fastai's distributed module needs accelerate
-    raise ImportError("relrep_nb.distributed needs accelerate: pip install 'relrep_nb[distributed]' (or pip install accelerate)") from e
+    raise ImportError("relrep_nb.distributed needs accelerate: "
+                      "pip install 'relrep_nb[distributed]' (or pip install accelerate)") from e
 from .data import ClassGroupedDL, DistributedClassGroupedSampler
 from .relative import RelativeProjection, relative_projection
 from .results import ResultsStore
-from .grid import DEFAULT_VARIANTS, SKIPPED, Preset, grid_data, plan_runs, run_name, score_runs, train_runs
+from .grid import (DEFAULT_VARIANTS, SKIPPED, Preset, grid_data, plan_runs, run_name,
+                            score_runs, train_runs)
 
 # %% auto #0
 __all__ = ['process_rank', 'init_processes', 'barrier', 'writer_first', 'synced_statistics', 'SyncRelativeProjection',
@@ -30,14 +32,15 @@ __all__ = ['process_rank', 'init_processes', 'barrier', 'writer_first', 'synced_
 
 # %% ../nbs/37_distributed.ipynb #036a53c0
 def process_rank()->tuple: # (rank, world size)
-    "This process's rank and the number of processes: from the process group once started, else from the launcher's `RANK` and `WORLD_SIZE`."
-    if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
+    "This process's rank and the process count: from the process group, else `RANK`, `WORLD_SIZE`."
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
     return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
 
 def init_processes(
     backend:str|None=None, # default: 'nccl' with GPUs, 'gloo' on the CPU
 )->tuple: # (rank, world size)
-    "Join the process group of a launch (`accelerate launch`, `torchrun`); a no-op for a single process."
+    "Join the process group of a launch (`accelerate launch`, `torchrun`); a no-op for one process."
     rank, world = process_rank()
     if world > 1 and not dist.is_initialized():
         backend = backend or ('nccl' if torch.cuda.is_available() else 'gloo')
@@ -51,7 +54,7 @@ def barrier():
 
 @contextmanager
 def writer_first():
-    "Run the block on rank 0 first (it fills caches and writes the results folder's configuration), then on the others."
+    "Run the block on rank 0 first (it fills the caches and the configuration), then on the others."
     rank = process_rank()[0]
     if rank != 0: barrier()
     yield
@@ -61,8 +64,9 @@ def writer_first():
 def synced_statistics(
     x:Tensor, # this process's batch of latents, (n, d)
 )->tuple: # (mean (d,), biased variance (d,), N samples in all)
-    "Mean and biased variance of every feature over the union of all processes' batches (differentiable); the batch's own without a process group."
-    if x.ndim != 2 or x.shape[0] < 1: raise ValueError(f"x must be a non-empty batch (n, d), got shape {tuple(x.shape)}")
+    "Mean and biased variance per feature over all processes' batches together (differentiable)."
+    if x.ndim != 2 or x.shape[0] < 1:
+        raise ValueError(f"x must be a non-empty batch (n, d), got shape {tuple(x.shape)}")
     if not (dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1):
         if x.shape[0] < 2: raise ValueError(f"statistics need at least 2 samples, got {x.shape[0]}")
         mean = x.mean(0)
@@ -75,13 +79,16 @@ def synced_statistics(
     return mean, _all_reduce_grad((x - mean).square().sum(0)) / n, n
 
 class SyncRelativeProjection(RelativeProjection):
-    "A `RelativeProjection` whose robust train-mode statistics are those of all processes' batches together."
+    "A `RelativeProjection` whose robust train-mode statistics are all processes' batches together."
     def forward(self, x:Tensor)->Tensor:
-        if not (self.training and self.robust and self.stats == 'batch' and process_rank()[1] > 1 and dist.is_initialized()):
+        if not (self.training and self.robust and self.stats == 'batch' and process_rank()[1] > 1
+                and dist.is_initialized()):
             return super().forward(x)
-        if self.anchors.numel() == 0: raise RuntimeError("RelativeProjection has no anchors: call set_anchors(latents) first")
+        if self.anchors.numel() == 0:
+            raise RuntimeError("RelativeProjection has no anchors: call set_anchors(latents) first")
         mean, var, n = synced_statistics(x)
-        out = relative_projection(x, self.anchors, robust=True, mean=mean, var=var, eps=self.eps, scale=self.scale, check=self.check)
+        out = relative_projection(x, self.anchors, robust=True, mean=mean, var=var, eps=self.eps,
+                                  scale=self.scale, check=self.check)
         with torch.no_grad():   # the same momentum step as the single-process projection
             self._update_running(mean.detach(), var.detach(), n)
             self.num_batches_tracked += 1
@@ -90,14 +97,14 @@ class SyncRelativeProjection(RelativeProjection):
 def sync_relative_statistics(
     model:torch.nn.Module, # a model holding `RelativeProjection` modules
 )->torch.nn.Module: # the same model, changed in place
-    "Make every `RelativeProjection` of `model` synchronise its batch statistics across processes (the state dict is unchanged)."
+    "Make every `RelativeProjection` of `model` synchronise its batch statistics across processes."
     for m in model.modules():
         if type(m) is RelativeProjection: m.__class__ = SyncRelativeProjection
     return model
 
 # %% ../nbs/37_distributed.ipynb #76646efd
 class _ModelDDP(DistributedDataParallel):
-    "`DistributedDataParallel` that shows the wrapped model's attributes (`latent`, `relative`, `refresh_anchors`) to callbacks."
+    "`DistributedDataParallel` that passes the model's attributes (`latent`, ...) to callbacks."
     def __getattr__(self, name):
         try: return super().__getattr__(name)
         except AttributeError: return getattr(self.module, name)
@@ -111,14 +118,15 @@ class _AnyBackendDL(DistributedDL):
         return t.cpu().tolist()
 
 class DataParallelTrainer(DistributedTrainer):
-    "fastai's `DistributedTrainer` for relative models: whole class groups per process, gloo on the CPU, the model protocol through DDP."
+    "fastai's `DistributedTrainer` for relative models: whole class groups, gloo on the CPU."
     def __init__(self,
-                 sync_stats:bool=False, # synchronise the robust projection's batch statistics across processes
-                 **kwargs, # passed to accelerate's `Accelerator` (default: `cpu=True` when there is no GPU)
+                 sync_stats:bool=False, # synchronise the robust batch statistics across processes
+                 **kwargs, # for accelerate's `Accelerator` (default `cpu=True` without a GPU)
                 ):
         from accelerate.utils import DistributedDataParallelKwargs
         kwargs.setdefault('cpu', not torch.cuda.is_available())
-        kwargs.setdefault('kwargs_handlers', [DistributedDataParallelKwargs(broadcast_buffers=False)])
+        kwargs.setdefault('kwargs_handlers',
+                          [DistributedDataParallelKwargs(broadcast_buffers=False)])
         super().__init__(sync_bn=False, **kwargs)
         self.sync_stats = sync_stats
 
@@ -127,14 +135,17 @@ class DataParallelTrainer(DistributedTrainer):
         if self.sync_stats: sync_relative_statistics(self.learn.model)
         self._samplers = []
         for dl in self.dls.loaders:
-            if isinstance(dl, ClassGroupedDL) and dl.shuffle and not isinstance(dl.sampler, DistributedClassGroupedSampler):
+            if (isinstance(dl, ClassGroupedDL) and dl.shuffle
+                    and not isinstance(dl.sampler, DistributedClassGroupedSampler)):
                 self._samplers.append((dl, dl.sampler))
                 dl.sampler = DistributedClassGroupedSampler(dl.sampler, rank, world)
         super().before_fit()
         if type(self.learn.model) is DistributedDataParallel: self.learn.model.__class__ = _ModelDDP
 
     def _wrap_dl(self, dl):
-        if isinstance(dl, DistributedDL) or isinstance(getattr(dl, 'sampler', None), DistributedClassGroupedSampler): return dl
+        if (isinstance(dl, DistributedDL)
+                or isinstance(getattr(dl, 'sampler', None), DistributedClassGroupedSampler)):
+            return dl
         return _AnyBackendDL(dl, device=self.learn.model.device)
 
     def after_fit(self):
@@ -147,7 +158,7 @@ class DataParallelTrainer(DistributedTrainer):
 def average_running_statistics(
     model:torch.nn.Module, # a model holding `RelativeProjection` modules
 )->torch.nn.Module:
-    "Replace the running mean and variance of every `RelativeProjection` by their average over the processes."
+    "Replace the running mean and variance of every `RelativeProjection` by their process average."
     world = process_rank()[1]
     if world < 2 or not dist.is_initialized(): return model
     for m in model.modules():
@@ -157,14 +168,17 @@ def average_running_statistics(
     return model
 
 # %% ../nbs/37_distributed.ipynb #609dfa15
-# the grid's runs come from `relrep_nb.grid`: `plan_runs` (all runs, robust before robust_topo) and `run_name`
+# the grid's runs come from `relrep_nb.grid`: `plan_runs` (all runs, robust before robust_topo)
+# and `run_name`
 
 # %% ../nbs/37_distributed.ipynb #eaa72862
 def run_units(keys:list)->list:
-    "Groups of runs that must run in order in one job: a (protocol, seed)'s robust and robust_topo runs; every other run alone."
+    "Units one job runs in order: a (protocol, seed)'s robust and robust_topo runs; others alone."
     units, groups = [], {}
     for k in keys:
-        if k['variant'] in ('robust', 'robust_topo') and any(o['variant'] == 'robust_topo' and (o['protocol'], o['seed']) == (k['protocol'], k['seed']) for o in keys):
+        if k['variant'] in ('robust', 'robust_topo') and any(
+                o['variant'] == 'robust_topo'
+                and (o['protocol'], o['seed']) == (k['protocol'], k['seed']) for o in keys):
             g = groups.setdefault((k['protocol'], k['seed']), [])
             if not g: units.append(g)
             g.append(k)
@@ -180,7 +194,8 @@ def parse_shard(
         raise ValueError(f"shard must look like i/N (e.g. 0/4), got {spec!r}")
     i, n = int(parts[0]), int(parts[1])
     if n < 1: raise ValueError(f"the number of shards must be at least 1, got {n} in {spec!r}")
-    if not 0 <= i < n: raise ValueError(f"shard index {i} out of range: shards are numbered 0..{n-1} (0-based) for N={n}")
+    if not 0 <= i < n: raise ValueError(f"shard index {i} out of range: "
+                                        f"shards are numbered 0..{n-1} (0-based) for N={n}")
     return i, n
 
 def shard_runs(
@@ -209,21 +224,26 @@ def launch_runs(
     keys:list, # the runs to train (e.g. `shard_runs(plan_runs(...), i, N)`), in plan order
     cache_dir=None, # embedding / translation cache
     log=print, # one line per trained run (rank 0)
-    data_parallel:bool|None=None, # train each run on all processes of the launch; default: when there are several
-    sync_stats:bool=False, # synchronise the robust statistics across processes (`SyncRelativeProjection`)
+    data_parallel:bool|None=None, # each run on all processes of the launch; default: if several
+    sync_stats:bool=False, # synchronise the robust statistics (`SyncRelativeProjection`)
     progress:bool=False, # progress bars while encoding (rank 0, first time only)
     warn=None, # one line per broken file found, before its run is trained again (default: `log`)
 )->list: # the runs trained by this call
-    "`train_runs` under a launch: every process trains each run together (data parallel), rank 0 writes, all wait for it."
+    "`train_runs` under a launch: all processes train each run together, rank 0 writes, all wait."
     rank, world = init_processes()
     data_parallel = world > 1 if data_parallel is None else data_parallel
-    if data_parallel and world < 2: raise ValueError("data_parallel=True needs a launch with several processes (accelerate launch / torchrun)")
-    with writer_first():                     # rank 0 creates the folder and fills the caches; the others then read them
+    if data_parallel and world < 2:
+        raise ValueError("data_parallel=True needs a launch with several processes "
+                         "(accelerate launch / torchrun)")
+    # rank 0 creates the folder and fills the caches; the others then read them
+    with writer_first():
         ResultsStore(out, preset.config())
         grid_data(preset, cache_dir=cache_dir, progress=progress and rank == 0)
     n = world if data_parallel else 1
-    return train_runs(out, preset, keys, cache_dir=cache_dir, progress=False, log=lambda m: log(f"{m} [{n} process(es)]"),
-                      train_cbs=(lambda: [DataParallelTrainer(sync_stats=sync_stats)]) if data_parallel else None,
+    return train_runs(out, preset, keys, cache_dir=cache_dir, progress=False,
+                      log=lambda m: log(f"{m} [{n} process(es)]"),
+                      train_cbs=((lambda: [DataParallelTrainer(sync_stats=sync_stats)])
+                                 if data_parallel else None),
                       writer=rank == 0, after_run=barrier, extra=dict(processes=n),
                       warn=warn, locks=not data_parallel)   # a launch trains each run together
 
@@ -235,20 +255,24 @@ def collect_scores(
     allow_missing:bool=False, # score what is complete instead of refusing
     cache_dir=None, # embedding / translation cache
 )->tuple: # (scores as `run_grid` returns them, the missing runs)
-    "Stitched scores of a grid's finished runs, never training; refuses when runs are missing unless `allow_missing`."
+    "Stitched scores of a grid's finished runs, without training; missing runs refused or left out."
     keys = plan_runs(preset, variants, seeds, protocols)
-    if not (Path(out)/'config.json').exists(): raise FileNotFoundError(f"{out} is not a results folder (no config.json): nothing to collect")
+    if not (Path(out)/'config.json').exists():
+        raise FileNotFoundError(f"{out} is not a results folder (no config.json): "
+                                "nothing to collect")
     store = ResultsStore(out, preset.config())
     missing = missing_runs(store, keys)
     if missing and not allow_missing:
-        raise FileNotFoundError(f"{len(missing)} of {len(keys)} runs missing in {out}: {', '.join(map(run_name, missing))}. "
-                                "Train them (relrep-stitch --shard i/N) or collect with --allow-missing")
+        raise FileNotFoundError(f"{len(missing)} of {len(keys)} runs missing in {out}: "
+                                f"{', '.join(map(run_name, missing))}. Train them "
+                                "(relrep-stitch --shard i/N) or collect with --allow-missing")
     protocols = tuple(preset.protocols if protocols is None else protocols)
     frames = []
     for p in protocols:
         for v in variants:
             if (p, v) in SKIPPED: continue
             ok = [s for s in seeds if not missing_runs(store, plan_runs(preset, [v], [s], [p]))]
-            if ok: frames.append(score_runs(out, preset, variants=[v], seeds=ok, protocols=[p], cache_dir=cache_dir))
+            if ok: frames.append(score_runs(out, preset, variants=[v], seeds=ok, protocols=[p],
+                                            cache_dir=cache_dir))
     if not frames: raise FileNotFoundError(f"no complete run pair in {out}: nothing to score")
     return pd.concat(frames, ignore_index=True), missing

@@ -1,9 +1,10 @@
-"""List the shown code lines of the notebooks longer than a limit (STYLE.md 23: shown code fits the page).
+"""List the notebooks' shown code lines longer than a limit (STYLE.md 23: shown code fits the page).
 
-Shown code is every line of a code cell that the docs show (any cell whose leading `#|` directives do not
-include `hide` or `include: false`; `#| export` cells count, their code is on the API pages) and every
-line inside a fenced code block (```) of a markdown cell. Prints, per notebook, the cell id, line number
-and length of each line over the limit, then a total, and exits 1 if there are any. Standard library only.
+Shown code is every line of a code cell that the docs show and every line inside a fenced code block
+(``` or ~~~) of a markdown cell. A code cell is shown unless its leading `#|` directives include
+`hide`, `include: false` or `echo: false`; `#| export` cells count (their code is on the API pages).
+Prints, per notebook, the cell id, line number and length of each line over the limit, then a total,
+and exits 1 if there are any (2 on bad arguments). Standard library only.
 
 Usage: python tools/check_lines.py [--max 100] [--files nbs/10_relative.ipynb ...]
 """
@@ -23,11 +24,11 @@ def is_hidden(src: str) -> bool:
         m = _re_directive.match(line)
         if not m: break
         key, val = m.group(1), m.group(2).strip().strip('"\'').lower()
-        if key == 'hide' or (key == 'include' and val == 'false'): return True
+        if key == 'hide' or (key in ('include', 'echo') and val == 'false'): return True
     return False
 
 def fenced_lines(src: str):
-    "(line number, line) of every line inside a fenced code block of markdown `src` (numbers from 1)."
+    "(line number, line) of every line inside a fenced code block of markdown `src`, from 1."
     fence = None
     for i, line in enumerate(src.splitlines(), 1):
         m = _re_fence.match(line)
@@ -46,7 +47,7 @@ def shown_lines(cell: dict):
     elif cell.get('cell_type') == 'markdown': yield from fenced_lines(src)
 
 def long_lines(path: Path, limit: int = 100) -> list[tuple[str, int, int]]:
-    "(cell id, line number, length) of every shown code line in notebook `path` longer than `limit`."
+    "(cell id, line number, length) of each shown code line of notebook `path` over `limit`."
     nb = json.loads(Path(path).read_text(encoding='utf-8'))
     return [(cell.get('id', f'#{k}'), i, len(line)) for k, cell in enumerate(nb.get('cells', []))
             for i, line in shown_lines(cell) if len(line) > limit]
