@@ -1,5 +1,6 @@
 """Miniature data-parallel check for nbs/37_distributed.ipynb: the same fastai training on one process or on several
 (gloo on the CPU), same seed. Launch: python -m torch.distributed.run --nproc_per_node N tools/dp_check.py OUT [--sync]
+[--both]; --both runs the plain and the --sync check in one launch (one process start-up), into OUT/two and OUT/sync.
 Writes OUT/rank<r>.pt: every training batch's sample indices per epoch, the densification loss of the first batches,
 the anchors and parameters after the fit, and validation metrics; with --sync also a check of `synced_statistics`."""
 import sys
@@ -31,7 +32,7 @@ class RecordBatches(Callback):
     def after_loss(self):
         if self.training: self.batches[-1].append(self.learn.xb[0][:, -1].long().tolist())
 
-def main(out, sync):
+def main(out, sync, last=True):
     rank, world = init_processes()
     torch.set_num_threads(1)
     X, y = load_digits(return_X_y=True)
@@ -73,7 +74,10 @@ def main(out, sync):
                    sync_grad=part.grad / world, full_grad=fz.grad[rows])   # each process's loss is the same L: its gradient arrives W times
     Path(out).mkdir(parents=True, exist_ok=True)
     torch.save(res, Path(out) / f'rank{rank}.pt')
-    if torch.distributed.is_initialized():   # leave together: a process that exits while its peer still talks to it aborts
+    if last and torch.distributed.is_initialized():   # leave together: a process that exits while its peer still talks to it aborts
         torch.distributed.barrier(); torch.distributed.destroy_process_group()
 
-if __name__ == '__main__': main(sys.argv[1], '--sync' in sys.argv)
+if __name__ == '__main__':
+    if '--both' in sys.argv:   # one launch, two checks: the process group is created once
+        main(Path(sys.argv[1])/'two', False, last=False); main(Path(sys.argv[1])/'sync', True)
+    else: main(sys.argv[1], '--sync' in sys.argv)
