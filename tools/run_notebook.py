@@ -4,7 +4,8 @@ nbdev's test run executes experiment notebooks as miniatures; the outputs commit
 which the docs site shows, come from this full run. Warnings printed on stderr are dropped from the
 saved outputs (they hold local paths), progress bars are kept out by nbdev-clean, which runs
 afterwards. Cells flagged `#| cuda` are skipped when torch sees no GPU: they keep the outputs they
-had, and the line printed for the notebook says how many were skipped.
+had, and the line printed for the notebook says how many were skipped. Cells marked `#| eval: false`
+(shown, never run: e.g. a full-size command) are skipped too, as nbdev skips them.
 
 Usage: python tools/run_notebook.py nbs/80_exp.crosslingual.ipynb [more notebooks]
 """
@@ -19,6 +20,15 @@ def has_flag(source, flag):
         m = _re_directive.match(line)
         if not m: break
         if flag in re.split(r'[\s:,]+', m.group(1)): return True
+    return False
+
+def no_eval(source):
+    "Whether a cell's leading `#|` directives say `eval: false` (nbdev never runs it either)."
+    for line in source.splitlines():
+        m = _re_directive.match(line)
+        if not m: break
+        key, _, val = m.group(1).partition(':')
+        if key.strip() == 'eval' and val.strip().strip('"\'').lower() == 'false': return True
     return False
 
 def strip_stderr(nb):
@@ -38,8 +48,10 @@ def run_notebook(path):
     os.environ.pop('IN_TEST', None)
     nb = read_nb(path)
     cuda = torch.cuda.is_available()
-    skip = lambda c: c.cell_type == 'code' and not cuda and has_flag(c.source, 'cuda')
-    skipped = sum(map(skip, nb.cells))
+    gpu = lambda c: c.cell_type == 'code' and not cuda and has_flag(c.source, 'cuda')
+    never = lambda c: c.cell_type == 'code' and no_eval(c.source)
+    skip = lambda c: gpu(c) or never(c)
+    skipped = sum(map(gpu, nb.cells))
     cwd = os.getcwd(); os.chdir(path.parent)
     try:
         t = time.time()
