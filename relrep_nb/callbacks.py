@@ -18,28 +18,31 @@ with warnings.catch_warnings():   # fastai's layers use torch.jit.script, which 
     from fastai.callback.core import Callback, CancelBatchException
     from fastai.callback.hook import Hook
     from fastai.learner import ValueMetric
-from .topology import (class_death_times, densification_penalty, sample_death_times, cyclic_lambda,
-                                _check_schedule)   # the schedule needs no fastai: it lives in topology
+# the schedule needs no fastai: it lives in topology
+from .topology import (class_death_times, densification_penalty, sample_death_times,
+                                cyclic_lambda, _check_schedule)
 _all_ = ['cyclic_lambda']
 from .relative import RelativeProjection
 
 # %% ../nbs/21_callbacks.ipynb #1c54758f
 class AnchorRefreshCallback(Callback):
-    "Re-encode the model's anchors without gradient every `every` training batches and at the start of validation."
+    "Re-encode the anchors without gradient every `every` training batches and before validation."
     order = -5                           # before the densification callback and the metrics
     def __init__(self,
                  every:int=60, # training batches between refreshes
                  mode:str='eval', # mode of the model during the refresh pass: 'eval' or 'train'
                 ):
         if every < 1: raise ValueError(f"every must be at least 1, got {every}")
-        if mode not in ('eval', 'train'): raise ValueError(f"mode must be 'eval' or 'train', got {mode!r}")
+        if mode not in ('eval', 'train'):
+            raise ValueError(f"mode must be 'eval' or 'train', got {mode!r}")
         self.every, self.mode, self.n_refreshes = every, mode, 0
 
     def refresh(self):
-        "Call `model.refresh_anchors()` without gradient in `self.mode`, then restore the model's mode."
+        "Call `model.refresh_anchors()` without gradient in `self.mode`; restore the model's mode."
         model = self.learn.model
         if not callable(getattr(model, 'refresh_anchors', None)):
-            raise AttributeError(f"{type(model).__name__} has no refresh_anchors() method (see the model protocol)")
+            raise AttributeError(f"{type(model).__name__} has no refresh_anchors() method "
+                                 "(see the model protocol)")
         was_training = model.training
         model.train(self.mode == 'train')
         with torch.no_grad(): model.refresh_anchors()
@@ -53,16 +56,18 @@ class AnchorRefreshCallback(Callback):
 
 # %% ../nbs/21_callbacks.ipynb #5c0e0001
 class _Source:
-    "The tensor of one placement ('pre' or 'post') of the last batch: a protocol attribute, a hooked module or a function."
+    "The last batch's tensor of a placement ('pre' or 'post'): attribute, hooked module, function."
     def __init__(self, spec, attr):
         if spec is not None and not isinstance(spec, nn.Module) and not callable(spec):
-            raise TypeError(f"{attr} must be None, an nn.Module to hook or a function of the model, got {type(spec).__name__}")
+            raise TypeError(f"{attr} must be None, an nn.Module to hook or a function of the "
+                            f"model, got {type(spec).__name__}")
         self.spec, self.attr, self.hook = spec, attr, None
 
     def attach(self, model):
         if isinstance(self.spec, nn.Module):
             if not any(m is self.spec for m in model.modules()):
-                raise ValueError(f"the {self.attr} module ({type(self.spec).__name__}) is not part of the model")
+                raise ValueError(f"the {self.attr} module ({type(self.spec).__name__}) "
+                                 "is not part of the model")
             self.hook = Hook(self.spec, lambda m, i, o: o, detach=False)
 
     def detach(self):
@@ -72,8 +77,9 @@ class _Source:
         if self.hook is not None: return self.hook.stored
         if callable(self.spec) and not isinstance(self.spec, nn.Module): return self.spec(model)
         if not hasattr(model, self.attr):
-            raise AttributeError(f"{type(model).__name__} stores no `{self.attr}` (see the model protocol), and no "
-                                 f"{self.attr}= source was given (a module to hook or a function of the model)")
+            raise AttributeError(f"{type(model).__name__} stores no `{self.attr}` (see the model "
+                                 f"protocol), and no {self.attr}= source was given (a module to "
+                                 "hook or a function of the model)")
         return getattr(model, self.attr)
 
     @property
@@ -81,24 +87,24 @@ class _Source:
 
 # %% ../nbs/21_callbacks.ipynb #5a8b133a
 class DensificationCallback(Callback):
-    "Add λ(t)·(w_pre·L_pre + w_post·L_post), topological densification of latents and relative vectors, to the training loss."
+    "Add λ(t)·(w_pre·L_pre + w_post·L_post), densifying latents and relative vectors, to the loss."
     order = 0
     def __init__(self,
                  beta_pre:float=3., # β of the encoder latents
                  beta_post:float=3., # β of the relative vectors
                  w_pre:float=0.1, # weight of the latents' term
-                 w_post:float|None=None, # weight of the relative vectors' term; None: 0.9 if the model projects, else 0
+                 w_post:float|None=None, # the relative vectors' weight; None: 0.9 if projecting
                  lam:float=0.02, # λ at the top of the schedule
                  n_cycles:int=4, # cycles of the λ schedule over the whole fit
                  ramp:float=0.75, # fraction of each cycle spent ramping λ up from 0
                  schedule:bool=True, # False: constant λ
                  variant:str='abs', # 'abs', 'squared' or 'relu' (see `densification_penalty`)
-                 reduction:str='mean', # over the classes of a batch: 'mean' (Hofer's weighting) or 'sum' (the paper's formula)
+                 reduction:str='mean', # over a batch's classes: 'mean' (Hofer's) or 'sum' (paper)
                  min_points:int=2, # classes with fewer samples in a batch are skipped (and counted)
-                 latent=None, # the pre placement: None (`model.latent`), a submodule to hook, or a function of the model
-                 relative=None, # the post placement: None (`model.relative`), a submodule to hook, or a function
-                 lam_unit:str='raw', # 'raw': λ multiplies L_β; 'ce': λ is a fraction of the cross-entropy (see below)
-                 calibrate:int=20, # ('ce') training batches that measure the ratio of cross-entropy to L_β first
+                 latent=None, # pre: None (`model.latent`), a submodule to hook, or a function
+                 relative=None, # post: None (`model.relative`), a submodule or a function
+                 lam_unit:str='raw', # 'raw': λ multiplies L_β; 'ce': λ is a share of cross-entropy
+                 calibrate:int=20, # ('ce') first training batches, measuring cross-entropy / L_β
                 ):
         if not (w_pre >= 0 and (w_post is None or w_post >= 0) and lam >= 0):
             raise ValueError("w_pre, w_post and lam must be >= 0")
@@ -106,38 +112,51 @@ class DensificationCallback(Callback):
         for name, b in (('beta_pre', beta_pre), ('beta_post', beta_post)):
             if not (isinstance(b, (int, float)) and np.isfinite(b) and b >= 0):
                 raise ValueError(f"{name} must be a finite number >= 0, got {b!r}")
-        if variant not in ('abs', 'squared', 'relu'): raise ValueError(f"variant must be 'abs', 'squared' or 'relu', got {variant!r}")
-        if reduction not in ('sum', 'mean'): raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
-        self.beta_pre, self.beta_post, self.w_pre, self.w_post, self.lam = beta_pre, beta_post, w_pre, w_post, lam
+        if variant not in ('abs', 'squared', 'relu'):
+            raise ValueError(f"variant must be 'abs', 'squared' or 'relu', got {variant!r}")
+        if reduction not in ('sum', 'mean'):
+            raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
+        self.beta_pre, self.beta_post, self.w_pre, self.w_post, self.lam = (
+            beta_pre, beta_post, w_pre, w_post, lam)
         self.n_cycles, self.ramp, self.schedule = n_cycles, ramp, schedule
         self.variant, self.reduction, self.min_points = variant, reduction, min_points
-        if lam_unit not in ('raw', 'ce'): raise ValueError(f"lam_unit must be 'raw' or 'ce', got {lam_unit!r}")
-        if not (isinstance(calibrate, int) and calibrate >= 1): raise ValueError(f"calibrate must be an integer >= 1, got {calibrate!r}")
+        if lam_unit not in ('raw', 'ce'):
+            raise ValueError(f"lam_unit must be 'raw' or 'ce', got {lam_unit!r}")
+        if not (isinstance(calibrate, int) and calibrate >= 1):
+            raise ValueError(f"calibrate must be an integer >= 1, got {calibrate!r}")
         self.lam_unit, self.calibrate = lam_unit, calibrate
         self.sources = dict(pre=_Source(latent, 'latent'), post=_Source(relative, 'relative'))
 
     def lam_now(self):
         "λ(t) at the current point of training."
-        return cyclic_lambda(self.learn.pct_train, self.lam, self.n_cycles, self.ramp) if self.schedule else self.lam
+        return (cyclic_lambda(self.learn.pct_train, self.lam, self.n_cycles, self.ramp)
+                if self.schedule else self.lam)
 
     def _weights(self)->dict:
-        "Placement → weight, for the placements that apply to this model (w_post=None: post only if the model projects)."
+        "Placement → weight of the placements that apply (w_post=None: post if the model projects)."
         model, w_post = self.learn.model, self.w_post
-        if w_post is None: w_post = 0.9 if (self.sources['post'].given or getattr(model, 'projection', None) is not None) else 0.
+        if w_post is None:
+            w_post = 0.9 if (self.sources['post'].given
+                             or getattr(model, 'projection', None) is not None) else 0.
         return {p: w for p, w in (('pre', self.w_pre), ('post', w_post)) if w > 0}
 
     def before_fit(self):
         self.weights = self._weights()
-        self._names = ['topo_loss'] + [f'death_{p}_{s}' for p in self.weights for s in ('mean', 'std')] + ['skipped_classes']
+        self._names = (['topo_loss']
+                       + [f'death_{p}_{s}' for p in self.weights for s in ('mean', 'std')]
+                       + ['skipped_classes'])
         for p in self.weights: self.sources[p].attach(self.learn.model)
         self.history, self._epoch = [], {n: [] for n in self._names}
-        self.unit, self._cal = (1. if self.lam_unit == 'raw' else None), []   # 'ce': cross-entropy / L_β, once measured
+        # 'ce': the unit is cross-entropy / L_β, once measured
+        self.unit, self._cal = (1. if self.lam_unit == 'raw' else None), []
         self._topo_metrics = [ValueMetric(self._value(n), n) for n in self._names]
-        self.learn.metrics = self.learn.metrics + self._topo_metrics     # before the Recorder (order 50) names its columns
+        # before the Recorder (order 50) names its columns
+        self.learn.metrics = self.learn.metrics + self._topo_metrics
 
     def after_fit(self):
         for s in self.sources.values(): s.detach()
-        self.learn.metrics = [m for m in self.learn.metrics if not any(m is o for o in self._topo_metrics)]
+        self.learn.metrics = [m for m in self.learn.metrics
+                              if not any(m is o for o in self._topo_metrics)]
 
     def _value(self, name):
         def f():
@@ -153,13 +172,15 @@ class DensificationCallback(Callback):
         for p, w in self.weights.items():
             z = self.sources[p].get(model)
             if z is None:
-                what = "no relative vector (model.relative is None): set w_post=0 for an absolute model" if p == 'post' else "no latent"
+                what = ("no relative vector (model.relative is None): set w_post=0 for an absolute "
+                        "model" if p == 'post' else "no latent")
                 raise ValueError(f"{type(model).__name__} has {what} (w_{p}={w})")
             out.append((p, z, self.beta_pre if p == 'pre' else self.beta_post, w))
         return out
 
     def after_loss(self):
-        if not self.training or not len(self.learn.yb): return   # no targets: a statistics-only batch (`ClassPureGroups`)
+        # no targets: a statistics-only batch (`ClassPureGroups`)
+        if not self.training or not len(self.learn.yb): return
         lam, y = self.lam_now(), self.learn.yb[0]
         if self.unit is None: lam = 0.   # 'ce': the first `calibrate` batches only measure
         rec, total, skipped = dict(lam=lam), 0., 0
@@ -171,29 +192,32 @@ class DensificationCallback(Callback):
                 vals = cdt.values().detach()
                 rec.update({f'loss_{name}': float(loss.detach()),
                             f'death_{name}_mean': float(vals.mean()) if len(vals) else float('nan'),
-                            f'death_{name}_std': float(vals.std()) if len(vals) > 1 else float('nan')})
+                            f'death_{name}_std':
+                                float(vals.std()) if len(vals) > 1 else float('nan')})
                 skipped = max(skipped, cdt.n_skipped)
         if self.unit is None:
-            self._cal.append((float(self.learn.loss.detach()), float(total.detach()) if torch.is_tensor(total) else 0.))
+            self._cal.append((float(self.learn.loss.detach()),
+                              float(total.detach()) if torch.is_tensor(total) else 0.))
             if len(self._cal) == self.calibrate:
                 ce, lb = np.mean(self._cal, 0)
                 self.unit = ce / lb if lb > 0 else 0.
         elif lam > 0: self.learn.loss_grad = self.learn.loss_grad + lam * self.unit * total
         rec['unit'] = self.unit
-        rec.update(topo_loss=float(total.detach()) if torch.is_tensor(total) else 0., skipped_classes=skipped)
+        rec.update(topo_loss=float(total.detach()) if torch.is_tensor(total) else 0.,
+                   skipped_classes=skipped)
         self.history.append(rec)
         for n in self._names: self._epoch[n].append(rec.get(n, float('nan')))
 
 # %% ../nbs/21_callbacks.ipynb #184751b6
 class DeathTimeRecorder(Callback):
-    "Collect death times of same-class clouds of validation latents (pre) and relative vectors (post) at each validation."
+    "Collect death times of same-class clouds of validation latents and relative vectors."
     order = 60
     def __init__(self,
                  size:int=16, # samples per cloud (the per-class count of a training batch)
                  n_clouds:int=32, # clouds drawn per class
-                 seed:int=0, # seed of the draws (the same clouds every time: distributions comparable across epochs)
-                 latent=None, # the pre placement: None (`model.latent`), a submodule to hook, or a function of the model
-                 relative=None, # the post placement: None (`model.relative`, if any), a submodule to hook, or a function
+                 seed:int=0, # seed of the draws (the same clouds every time, so epochs compare)
+                 latent=None, # pre: None (`model.latent`), a submodule to hook, or a function
+                 relative=None, # post: None (`model.relative`, if any), a submodule or a function
                 ):
         self.size, self.n_clouds, self.seed, self.records = size, n_clouds, seed, []
         self.sources = dict(pre=_Source(latent, 'latent'), post=_Source(relative, 'relative'))
@@ -208,7 +232,9 @@ class DeathTimeRecorder(Callback):
         if self.training: return
         model = self.learn.model
         z = self.sources['pre'].get(model)
-        if z is None: raise AttributeError(f"{type(model).__name__} stores no `latent` (see the model protocol)")
+        if z is None:
+            raise AttributeError(f"{type(model).__name__} stores no `latent` "
+                                 "(see the model protocol)")
         self._z.append(z.detach().float().cpu()); self._y.append(self.learn.yb[0].detach().cpu())
         post = self.sources['post']
         rel = post.get(model) if post.given else getattr(model, 'relative', None)
@@ -217,20 +243,23 @@ class DeathTimeRecorder(Callback):
     def after_validate(self):
         if not self._y: return
         y = torch.cat(self._y)
-        rec = dict(pre=sample_death_times(torch.cat(self._z), y, self.size, self.n_clouds, self.seed))
-        if self._r: rec['post'] = sample_death_times(torch.cat(self._r), y, self.size, self.n_clouds, self.seed)
+        rec = dict(pre=sample_death_times(torch.cat(self._z), y, self.size, self.n_clouds,
+                                          self.seed))
+        if self._r:
+            rec['post'] = sample_death_times(torch.cat(self._r), y, self.size, self.n_clouds,
+                                             self.seed)
         self.records.append(rec)
 
 # %% ../nbs/21_callbacks.ipynb #425a3d7d
-def collect_death_times(learn, # a fastai `Learner` (its model follows the protocol, or give `latent`/`relative`)
+def collect_death_times(learn, # a fastai `Learner` (protocol model, or give `latent`/`relative`)
                         ds_idx:int=1, # dataset of `learn.dls`: 0 training (in order), 1 validation
                         size:int=16, # samples per cloud
                         n_clouds:int=32, # clouds drawn per class
                         seed:int=0, # seed of the draws
                         latent=None, # where the latents come from (see `DeathTimeRecorder`)
                         relative=None, # where the relative vectors come from
-                       ) -> dict: # 'pre' (and 'post' for a relative model) → {class: death times (n_clouds, size-1)}
-    "Death times of same-class clouds of a dataset's latents and relative vectors, pre and post, for `plot_death_times`."
+                       ) -> dict: # 'pre' (and 'post') → {class: death times (n_clouds, size-1)}
+    "Death times of same-class clouds of a dataset's latents and relative vectors (pre and post)."
     rec = DeathTimeRecorder(size, n_clouds, seed, latent, relative)
     rec.learn = learn
     for s in rec.sources.values(): s.attach(learn.model)
@@ -241,15 +270,17 @@ def collect_death_times(learn, # a fastai `Learner` (its model follows the proto
 
 # %% ../nbs/21_callbacks.ipynb #9c0e0001
 class ClassPureGroups(Callback):
-    "Train on groups of one statistics-only mixed batch and one class-pure batch per class, one optimiser step per group."
-    order = 5   # after the densification term (order 0) is added, before gradient clipping and the step
+    "Train on groups: a statistics-only mixed batch, a class-pure batch per class; one step each."
+    order = 5   # after the densification term (order 0), before gradient clipping and the step
     def __init__(self,
-                 group_size:int|None=None, # micro-batches per group (classes + 1); default the training loader's `group_size`
-                 pure_stats:str='batch', # class-pure batches standardised with their own statistics, or 'running' ones
+                 group_size:int|None=None, # micro-batches a group (classes + 1); None: the loader's
+                 pure_stats:str='batch', # the class-pure batches' statistics: 'batch' or 'running'
                 ):
         if group_size is not None and (not isinstance(group_size, int) or group_size < 2):
-            raise ValueError(f"group_size must be an integer >= 2 (one mixed batch and at least one class), got {group_size!r}")
-        if pure_stats not in ('batch', 'running'): raise ValueError(f"pure_stats must be 'batch' or 'running', got {pure_stats!r}")
+            raise ValueError(f"group_size must be an integer >= 2 (one mixed batch and at least "
+                             f"one class), got {group_size!r}")
+        if pure_stats not in ('batch', 'running'):
+            raise ValueError(f"pure_stats must be 'batch' or 'running', got {pure_stats!r}")
         self.group_size, self.pure_stats, self._eval = group_size, pure_stats, []
 
     def before_fit(self):
@@ -258,27 +289,32 @@ class ClassPureGroups(Callback):
             raise ValueError("ClassPureGroups needs a training loader of class-pure groups "
                              "(ClassGroupedDL(..., protocol='pure')) or an explicit group_size")
         if len(self.learn.dls.train) % self.g:
-            raise ValueError(f"the training loader has {len(self.learn.dls.train)} batches, not a multiple of "
-                             f"group_size={self.g}: groups would straddle epochs")
+            raise ValueError(f"the training loader has {len(self.learn.dls.train)} batches, not a "
+                             f"multiple of group_size={self.g}: groups would straddle epochs")
 
     def _pos(self): return self.learn.train_iter % self.g
 
     def before_batch(self):
         if not self.training: return
-        if self._pos():   # a class-pure batch; 'running': its projections read the statistics of the mixed batches
+        # a class-pure batch; 'running': its projections read the statistics of the mixed batches
+        if self._pos():
             if self.pure_stats == 'running':
-                self._eval = [m for m in self.learn.model.modules() if isinstance(m, RelativeProjection) and m.training]
+                self._eval = [m for m in self.learn.model.modules()
+                              if isinstance(m, RelativeProjection) and m.training]
                 for m in self._eval: m.eval()
             return
-        self._grad = torch.is_grad_enabled()   # the mixed batch: forward only, no targets (fastai sets yb anew next batch)
+        # the mixed batch: forward only, no targets (fastai sets yb anew next batch)
+        self._grad = torch.is_grad_enabled()
         torch.set_grad_enabled(False); self.learn.yb = ()
 
     def after_batch(self):
-        if getattr(self, '_grad', None) is not None: torch.set_grad_enabled(self._grad); self._grad = None
+        if getattr(self, '_grad', None) is not None:
+            torch.set_grad_enabled(self._grad); self._grad = None
         for m in self._eval: m.train()
         self._eval = []
 
     def before_backward(self): self.learn.loss_grad = self.learn.loss_grad / self.g
 
     def before_step(self):
-        if self._pos() != self.g - 1: raise CancelBatchException()   # keep accumulating: no step, no zero_grad
+        # keep accumulating: no step, no zero_grad
+        if self._pos() != self.g - 1: raise CancelBatchException()

@@ -19,17 +19,20 @@ from torch import Tensor
 from fastprogress.fastprogress import progress_bar
 from filelock import Timeout
 from . import __version__
-from .training import (METRICS, Adam, classification_metrics, default_device, fit, kept_rng, make_dl,
-                                model_device, model_latents, predict, set_seed, trainable_params)
+from .training import (METRICS, Adam, classification_metrics, default_device, fit,
+                                kept_rng, make_dl, model_device, model_latents, predict, set_seed,
+                                trainable_params)
 from fastai.callback.training import GradientClip
 from .callbacks import ClassPureGroups, DensificationCallback
-from .data import AMAZON_REVIEWS_MULTI, ClassGroupedDL, load_amazon_snippets, split_by_review
+from .data import (AMAZON_REVIEWS_MULTI, ClassGroupedDL, load_amazon_snippets,
+                            split_by_review)
 from .translation import Translator
-from .models import (TRANSLATIONS, VARIANTS, RelativeClassifier, TransformerEncoder, default_cache_dir,
-                              embed_cached, load_encoder, mlp_top, stitch, variant_mode)
+from .models import (TRANSLATIONS, VARIANTS, RelativeClassifier, TransformerEncoder,
+                              default_cache_dir, embed_cached, load_encoder, mlp_top, stitch,
+                              variant_mode)
 from .paper import finetune_splitter, layerwise_lrs, paper_seed_data, warmup_cosine
-from .results import (GRID_KEY, BrokenFileError, ResultsStore, file_digest, is_number, read_json,
-                               read_weights, write_atomic)
+from .results import (GRID_KEY, BrokenFileError, ResultsStore, file_digest, is_number,
+                               read_json, read_weights, write_atomic)
 from .topology import sample_death_times, suggest_beta
 
 # %% auto #0
@@ -43,15 +46,16 @@ PROTOCOLS = ('top', 'frozen', 'finetune')
 DATA_KINDS = ('snippets', 'reviews_multi')
 
 def _data_digest(kind:str)->str:
-    "A digest of the shipped snippets file (the offline data); the paper's data is named by its hub id in the preset."
+    "A digest of the shipped snippets file (offline data); the paper's data is named by its hub id."
     if kind != 'snippets': return ''
-    return hashlib.sha256((files('relrep_nb')/'data'/'amazon_snippets_en_fr.tsv').read_bytes()).hexdigest()[:16]
+    return hashlib.sha256((files('relrep_nb')/'data'/'amazon_snippets_en_fr.tsv')
+                          .read_bytes()).hexdigest()[:16]
 
 @dataclass
 class Preset:
     "The settings of a stitching grid that are shared by all its runs."
     name:str = 'offline' # preset name
-    encoders:dict = field(default_factory=lambda: dict(en='minilm', fr='spacy-fr')) # language → encoder: `load_encoder` name (snippets) or `transformers` hub id / folder (finetune)
+    encoders:dict = field(default_factory=lambda: dict(en='minilm', fr='spacy-fr')) # lang: encoder
     n_anchors:int = 768 # parallel anchors, drawn from the training reviews
     test_frac:float = 0.2 # share of snippets (whole reviews) in the test set
     epochs:int = 12 # training epochs (last epoch kept, no model selection)
@@ -61,37 +65,37 @@ class Preset:
     top_hidden:int = 256 # hidden width of the trainable top
     top_out:int = 256 # latent size of the trainable top
     anchor_refresh:int = 60 # training batches between anchor re-encodings
-    momentum:float = 0.3 # of the robust projection's running statistics (the reference code's; see the ablation)
-    stats:str = 'separate' # train-mode statistics of the robust projection: 'batch', 'anchors', 'both' or 'separate'
-    update:str = 'sequential' # running averages of the robust projection: 'source' or 'sequential' (the reference code's)
-    batches:str = 'shuffle' # training batches: 'shuffle' (random, `bs`), 'mixed' (every class × bs // classes), 'pure' (class-pure groups)
-    group_m:int = 16 # ('pure') samples in each batch of a group: one mixed batch, then one per class, one step per group
-    pure_stats:str = 'batch' # ('pure') class-pure batches standardised with their own statistics or the 'running' ones
-    topo_batches:str|None = None # training batches of `robust_topo` runs (None: `batches`; 'mixed': class-grouped)
-    head_norm:str|None = None # relative heads: None (cosines), 'layernorm' or 'temperature' (`RelativeClassifier`)
+    momentum:float = 0.3 # of the robust projection's running statistics (the reference code's)
+    stats:str = 'separate' # train-mode statistics of the robust projection (see below)
+    update:str = 'sequential' # running averages of the robust projection: 'source' or 'sequential'
+    batches:str = 'shuffle' # training batches: 'shuffle', 'mixed' or 'pure' (see below)
+    group_m:int = 16 # ('pure') samples in each batch of a group
+    pure_stats:str = 'batch' # ('pure') class-pure batches' statistics: 'batch' or 'running'
+    topo_batches:str|None = None # training batches of `robust_topo` runs (None: `batches`)
+    head_norm:str|None = None # relative heads: None (cosines), 'layernorm' or 'temperature'
     lam:float = 0.1 # densification weight λ (top of its cyclical schedule), in the unit `lam_unit`
     w_pre:float = 0.1 # weight of the pre-relative densification term
     w_post:float = 0.9 # weight of the post-relative densification term
-    reduction:str = 'sum' # densification over the classes of a batch: 'sum' (the paper's) or 'mean' (Hofer's)
-    lam_unit:str = 'ce' # 'ce': λ is a fraction of the cross-entropy (see the ablation); 'raw': λ multiplies L_β
+    reduction:str = 'sum' # densification over a batch's classes: 'sum' (the paper's) or 'mean'
+    lam_unit:str = 'ce' # 'ce': λ is a fraction of the cross-entropy; 'raw': λ multiplies L_β
     beta_quantile:float = 0.5 # β = this quantile of same-class death times of the robust models
-    pair_beta_pre:bool = False # also pair the pre-relative β over languages (sensible when both encoders share an architecture)
-    beta:tuple|None = None # a fixed (β_pre, β_post) for every densified model instead of the death-time quantiles
+    pair_beta_pre:bool = False # also pair the pre-relative β over languages
+    beta:tuple|None = None # a fixed (β_pre, β_post) for every densified model, not the quantiles
     cloud_size:int = 16 # points per same-class cloud for β and the death-time figure
-    data:str = 'snippets' # 'snippets' (shipped snippets, split by review per seed) or 'reviews_multi' (MARC through `datasets`)
+    data:str = 'snippets' # 'snippets' (shipped, split by review per seed) or 'reviews_multi' (MARC)
     protocols:tuple = ('top', 'frozen') # the grid's protocols unless `run_grid` is given others
-    data_source:str = AMAZON_REVIEWS_MULTI # (reviews_multi) hub id of the data set, or a local `save_to_disk` folder
+    data_source:str = AMAZON_REVIEWS_MULTI # (reviews_multi) hub id, or a `save_to_disk` folder
     train_frac:float = 0.01 # (reviews_multi) share of each language's train split kept
     data_seed:int = 42 # (reviews_multi) seed of that subsample and of the anchor draw
     anchor_lang:str = 'en' # (reviews_multi) the anchors are training reviews of this language
-    anchor_per_class:int = 200 # (reviews_multi) anchor candidates drawn per class before the `n_anchors`
-    translators:dict = field(default_factory=dict) # (reviews_multi) language → translation model from `anchor_lang` (hub id or folder)
+    anchor_per_class:int = 200 # (reviews_multi) anchor candidates per class, before `n_anchors`
+    translators:dict = field(default_factory=dict) # (reviews_multi) lang: model from `anchor_lang`
     translate_bs:int = 32 # (reviews_multi) texts per translation batch
     pooling:str = 'cls' # (finetune) pooling of the transformer's last layer: 'cls' or 'mean'
     max_length:int = 512 # (finetune) tokens kept per text (and per translated anchor)
     lr_encoder:float = 3.5e-5 # (finetune) learning rate of the top transformer block
     layer_decay:float = 0.9 # (finetune) learning-rate factor per block downwards
-    schedule:str = 'constant' # learning rate: 'constant' or 'warmup_cosine' (linear warm-up, cosine to 0)
+    schedule:str = 'constant' # learning rate: 'constant' or 'warmup_cosine'
     warmup:float = 0.1 # share of the optimiser steps spent warming up ('warmup_cosine')
     grad_clip:float = 0. # maximal gradient norm; 0: no clipping
     sqr_mom:float = 0.99 # Adam's β₂ (fastai's default; torch's AdamW uses 0.999)
@@ -99,16 +103,18 @@ class Preset:
     eval_bs:int = 1024 # inputs per forward pass when predicting or encoding anchors
 
     def config(self)->dict:
-        "The settings a results folder is bound to: every field, the package version and a digest of the data file."
+        "What a results folder is bound to: every field, the package version, the data's digest."
         return {**asdict(self), 'relrep_nb': __version__, 'data_digest': _data_digest(self.data)}
 
 PRESETS = {
     'offline': Preset(),
     'paper': Preset(name='paper', data='reviews_multi', protocols=('finetune',),
                     encoders=dict(en='roberta-base', fr='ClassCat/roberta-base-french'),
-                    translators=dict(fr='Helsinki-NLP/opus-mt-en-fr'), epochs=40, lr=2e-4, bs=32, eval_bs=64,
-                    schedule='warmup_cosine', warmup=0.1, grad_clip=1.0, sqr_mom=0.999, eps=1e-8,
-                    momentum=0.3, pair_beta_pre=True, beta=(3., 3.), lam=0.02, lam_unit='raw'),   # the authors' BatchNorm momentum; two RoBERTas share a scale
+                    translators=dict(fr='Helsinki-NLP/opus-mt-en-fr'), epochs=40, lr=2e-4, bs=32,
+                    eval_bs=64, schedule='warmup_cosine', warmup=0.1, grad_clip=1.0, sqr_mom=0.999,
+                    eps=1e-8,
+                    # the authors' BatchNorm momentum; two RoBERTas share a scale
+                    momentum=0.3, pair_beta_pre=True, beta=(3., 3.), lam=0.02, lam_unit='raw'),
 }
 
 # %% ../nbs/34_grid.ipynb #27cb213e
@@ -119,7 +125,7 @@ class SeedData:
     labels:Tensor # class of every snippet, (n,)
     ids:np.ndarray # snippet ids, (n,)
     split:object # the `ReviewSplit` of this seed
-    parallel_test = True   # every language's test items are the same snippets (agreement is defined)
+    parallel_test = True   # each language's test items are the same snippets (agreement is defined)
 
     def train(self, lang): return getattr(self.split, f'train_{lang}')
     def _rows(self, lang, part):
@@ -229,7 +235,8 @@ def _train_dl(preset, x, y, seed, batches):
     "The training loader of a run: shuffled batches, class-grouped batches, or class-pure groups."
     if batches == 'shuffle': return make_dl(x, y, preset.bs, shuffle=True)
     c = len(torch.unique(torch.as_tensor(y)))
-    kw = dict(k=c, m=preset.bs // c) if batches == 'mixed' else dict(m=preset.group_m, protocol='pure')
+    kw = (dict(k=c, m=preset.bs // c) if batches == 'mixed'
+          else dict(m=preset.group_m, protocol='pure'))
     return ClassGroupedDL(list(zip(x, y)), labels=torch.as_tensor(y), seed=seed, **kw)
 
 def train_model(
@@ -250,9 +257,12 @@ def train_model(
         w_pre = 0. if protocol == 'frozen' else preset.w_pre   # frozen latents: no parameters
         callbacks.append(DensificationCallback(beta_pre=beta[0], beta_post=beta[1], w_pre=w_pre,
                                                w_post=preset.w_post, lam=preset.lam,
-                                               reduction=preset.reduction, lam_unit=preset.lam_unit))
-    batches = preset.topo_batches if variant == 'robust_topo' and preset.topo_batches else preset.batches
-    if batches not in BATCHES: raise ValueError(f"unknown batches {batches!r}: choose from {BATCHES}")
+                                               reduction=preset.reduction,
+                                               lam_unit=preset.lam_unit))
+    batches = (preset.topo_batches if variant == 'robust_topo' and preset.topo_batches
+               else preset.batches)
+    if batches not in BATCHES:
+        raise ValueError(f"unknown batches {batches!r}: choose from {BATCHES}")
     if batches == 'pure': callbacks.append(ClassPureGroups(pure_stats=preset.pure_stats))
     if preset.grad_clip: callbacks.append(GradientClip(max_norm=preset.grad_clip))
     callbacks += list(cbs or [])
@@ -262,14 +272,16 @@ def train_model(
         model = _new_model(preset, protocol, variant, lang, data)
         train = _train_dl(preset, data.inputs(lang, 'train'), data.targets(lang, 'train'),
                           run_seed(preset, lang, seed), batches)
-        valid = make_dl(data.inputs(lang, 'valid'), data.targets(lang, 'valid'), min(256, preset.eval_bs))
+        valid = make_dl(data.inputs(lang, 'valid'), data.targets(lang, 'valid'),
+                        min(256, preset.eval_bs))
         lr = preset.lr
         if finetune:
             n_blocks = len(finetune_splitter(model)) - 2
             lr = layerwise_lrs(n_blocks, preset.lr_encoder, preset.layer_decay, lr)
-        schedule = warmup_cosine(lr, preset.warmup) if preset.schedule == 'warmup_cosine' else 'constant'
-        learn = fit(model, train, valid, epochs=preset.epochs, lr=lr, seed=None, wd=preset.wd, schedule=schedule,
-                    cbs=callbacks, anchor_refresh=preset.anchor_refresh,
+        schedule = (warmup_cosine(lr, preset.warmup) if preset.schedule == 'warmup_cosine'
+                    else 'constant')
+        learn = fit(model, train, valid, epochs=preset.epochs, lr=lr, seed=None, wd=preset.wd,
+                    schedule=schedule, cbs=callbacks, anchor_refresh=preset.anchor_refresh,
                     opt_func=partial(Adam, sqr_mom=preset.sqr_mom, eps=preset.eps),
                     splitter=finetune_splitter if finetune else trainable_params, show=show)
     return model, learn
@@ -310,7 +322,7 @@ def _native_predictions(models, data, bs):
     return {l: predict(m, data.inputs(l, 'test'), bs) for l, m in models.items()}
 
 def _agreement(pred, native, dec, enc, data):
-    "Percent of the parallel test items where the stitched prediction is the decoder's own; NaN if not parallel."
+    "% of parallel test items where the stitched model predicts as the decoder (NaN: not parallel)."
     if enc != dec and not getattr(data, 'parallel_test', False): return float('nan')
     return 100 * float((pred == native[dec]).float().mean())
 
@@ -319,7 +331,7 @@ def stitched_scores(
     data, # the seed's data
     bs:int=1024, # inputs per forward pass
 )->list:
-    "Scores of every (decoder, encoder) pair of `models` on the test set of the encoder's language, with the agreement."
+    "Scores and agreement of every (decoder, encoder) pair on the encoder language's test set."
     rows, native = [], _native_predictions(models, data, bs)
     for dec in models:
         for enc in models:
@@ -339,12 +351,13 @@ def stitched_scores(
 def translated_scores(
     models:dict, # language → trained absolute model
     data, # the seed's data (parallel anchors: `anchor_inputs(lang)`)
-    method:str='orthogonal', # the `Translator` estimator: 'orthogonal', 'scaled', 'linear' or 'affine'
+    method:str='orthogonal', # `Translator` method: 'orthogonal', 'scaled', 'linear' or 'affine'
     bs:int=1024, # inputs per forward pass
 )->list:
-    "Scores of every (decoder, encoder) pair: the encoder's latents mapped by a translation fitted on the parallel anchors' latents, read by the decoder's head."
+    "Scores of every (decoder, encoder) pair: the decoder's head reads encoder latents, mapped."
     for l, m in models.items():
-        if m.mode != 'absolute': raise ValueError(f"translation stitches absolute models; the {l} model is {m.mode}")
+        if m.mode != 'absolute':
+            raise ValueError(f"translation stitches absolute models; the {l} model is {m.mode}")
     anchors = {l: model_latents(m, data.anchor_inputs(l), bs)[0] for l, m in models.items()}
     test = {l: model_latents(m, data.inputs(l, 'test'), bs)[0] for l, m in models.items()}
     native = _native_predictions(models, data, bs)
@@ -352,9 +365,11 @@ def translated_scores(
     for dec in models:
         head = models[dec].head.cpu()
         for enc in models:
-            z = test[enc] if enc == dec else Translator(method).fit(anchors[enc], anchors[dec]).transform(test[enc])
+            z = (test[enc] if enc == dec
+                 else Translator(method).fit(anchors[enc], anchors[dec]).transform(test[enc]))
             pred = head(z.to(test[dec].dtype)).argmax(1)
-            rows.append(dict(decoder=dec, encoder=enc, **classification_metrics(data.targets(enc, 'test'), pred),
+            rows.append(dict(decoder=dec, encoder=enc,
+                             **classification_metrics(data.targets(enc, 'test'), pred),
                              agree=_agreement(pred, native, dec, enc, data)))
         models[dec].head.to(model_device(models[dec]))
     return rows
@@ -373,7 +388,8 @@ def _check_protocols(preset, protocols):
                          f"got {tuple(protocols)}")
 
 SKIPPED = {('frozen', 'robust_topo')}   # frozen: nothing trainable before the head to densify
-DEFAULT_VARIANTS = ('absolute', 'vanilla', 'robust', 'product', 'robust_topo', 'translation')   # a grid's default columns
+# a grid's default columns
+DEFAULT_VARIANTS = ('absolute', 'vanilla', 'robust', 'product', 'robust_topo', 'translation')
 MAX_SEED = (2**32 - 1000) // 1000      # a run's seed, 1000 × seed + language, fits numpy's 32 bits
 
 def run_name(key:dict)->str:
@@ -390,7 +406,7 @@ def plan_runs(
     seeds=(0, 1, 2, 3, 4), # which seeds, distinct integers from 0 to `MAX_SEED`
     protocols=None, # which protocols; default the preset's
 )->list: # run keys (dicts of protocol, variant, lang, seed), robust before robust_topo of a seed
-    "The runs of a grid, in the order they are trained (robust_topo needs its seed's robust runs; translations train nothing, they use the absolute runs)."
+    "The runs of a grid, in training order (a seed's robust runs before its robust_topo runs)."
     variants, seeds = tuple(variants), tuple(seeds)
     for v in variants: variant_mode(v)
     protocols = tuple(preset.protocols if protocols is None else protocols)
@@ -406,7 +422,8 @@ def plan_runs(
                              f"{', '.join(protocols)}: frozen encoders leave densification no "
                              f"trainable layer before the head; add the 'top' protocol or leave "
                              f"{v!r} out")
-    needed = (set(variants) - set(TRANSLATIONS)) | ({'robust'} if 'robust_topo' in variants else set())
+    needed = ((set(variants) - set(TRANSLATIONS))
+              | ({'robust'} if 'robust_topo' in variants else set()))
     if set(variants) & set(TRANSLATIONS): needed.add('absolute')
     needed = sorted(needed, key=VARIANTS.index)
     return [run_key(p, v, l, s) for s in seeds for p in protocols for v in needed
@@ -516,7 +533,8 @@ def _pairs_problem(pairs, langs)->str|None:
         if not all(is_number(r.get(m)) and (math.isfinite(r[m]) or 'note' in r) for m in METRICS):
             return f"lacks finite scores {list(METRICS)} for ({r['decoder']}, {r['encoder']})"
         if not is_number(r.get('agree')):   # NaN where the test items are not parallel
-            return f"lacks the agreement for ({r['decoder']}, {r['encoder']}) (written before it was recorded)"
+            return (f"lacks the agreement for ({r['decoder']}, {r['encoder']}) "
+                    "(written before it was recorded)")
     return None
 
 def _score_groups(store, preset, groups, cache_dir, log)->list:
@@ -533,10 +551,12 @@ def _score_groups(store, preset, groups, cache_dir, log)->list:
         if pairs is None:
             if data_of is None: data_of = grid_data(preset, cache_dir=cache_dir, progress=False)
             if s not in data: data[s] = data_of(s)
-            trained = 'absolute' if v in TRANSLATIONS else v   # a translation reads the absolute runs
-            models = {l: load_run_model(store, preset, data[s], p, trained, l, s).to(default_device())
-                      for l in preset.encoders}
-            if v in TRANSLATIONS: pairs = translated_scores(models, data[s], TRANSLATIONS[v], preset.eval_bs)
+            # a translation reads the absolute runs
+            trained = 'absolute' if v in TRANSLATIONS else v
+            models = {l: load_run_model(store, preset, data[s], p, trained, l, s)
+                      .to(default_device()) for l in preset.encoders}
+            if v in TRANSLATIONS:
+                pairs = translated_scores(models, data[s], TRANSLATIONS[v], preset.eval_bs)
             else: pairs = stitched_scores(models, data[s], preset.eval_bs)
             f.parent.mkdir(exist_ok=True)
             write_atomic(f, lambda t: t.write_text(json.dumps(pairs, indent=1)))
@@ -546,7 +566,7 @@ def _score_groups(store, preset, groups, cache_dir, log)->list:
 
 def score_runs(
     out, preset:Preset, # a results folder and its settings
-    variants=DEFAULT_VARIANTS, seeds=(0, 1, 2, 3, 4), protocols=None, # the grid; all its runs finished
+    variants=DEFAULT_VARIANTS, seeds=(0, 1, 2, 3, 4), protocols=None, # the grid, its runs done
     cache_dir=None, # embedding (and translation) cache
     log=print, # one line per broken stitched-scores file (computed again)
 )->pd.DataFrame: # one row per (protocol, variant, seed, decoder, encoder) with acc, f1, mae
@@ -594,7 +614,8 @@ def folder_scores(
                              and langs[g] >= set(preset.encoders))
     def order(g): return g[2], PROTOCOLS.index(g[0]), VARIANTS.index(g[1])   # as `score_runs`
     groups = list(filter(complete, langs))
-    for p, v, sd in [g for g in groups if g[1] == 'absolute']:   # translations scored before, of complete absolute runs
+    # translations scored before, of complete absolute runs
+    for p, v, sd in [g for g in groups if g[1] == 'absolute']:
         groups += [(p, tv, sd) for tv in TRANSLATIONS if _pairs_file(store, p, tv, sd).exists()]
     groups = sorted(groups, key=order)
     left_out = sorted((g for g in langs if not complete(g)), key=str)

@@ -563,6 +563,13 @@ class BatchDependence:
                 + "\n".join(rows) +
                 f"\n\n{self.n_draws} random batches per size, seed {self.seed}")
 
+    def __repr__(self):
+        "The fields, with the correlations rounded to 3 decimals."
+        r3 = lambda xs: tuple(round(x, 3) for x in xs)
+        return (f"BatchDependence(batch_sizes={self.batch_sizes}, mean={r3(self.mean)}, "
+                f"std={r3(self.std)}, n_rows={self.n_rows}, n_draws={self.n_draws}, "
+                f"seed={self.seed})")
+
 # %% ../nbs/10_relative.ipynb #a13d0003
 def _row_correlation(a, b):
     "Pearson correlation of paired rows of `a` and `b`, (n,); raises for a row that is constant."
