@@ -225,9 +225,9 @@ def _cell(sub, metric):
 def stitching_table(
     summary:pd.DataFrame, # output of `summarise` (or `PAPER_TABLE`)
     variants=VARIANTS, # columns, in order
-    metric:str|None=None, # one of `METRICS`: one number per cell; None: the poster's 'acc / F1 / MAE'
+    metric:str|None=None, # one of `METRICS` per cell; None: the poster's 'acc / F1 / MAE'
 ) -> pd.DataFrame:
-    "A row per (decoder γ, encoder φ), a column per variant; cells mean ± std of `metric`, or all three."
+    "A row per (decoder γ, encoder φ), a column per variant; cells: mean ± std of `metric`, or all."
     if metric is not None and metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS} or None, got {metric!r}")
     ms = METRICS if metric is None else (metric,)
@@ -308,7 +308,7 @@ class StitchingResults:
         return a[[v for v in VARIANTS if v in a.columns]]
 
     def to_markdown(self)->str:
-        "All tables, ours and the paper's, as one markdown document: accuracy first, F1 and MAE folded."
+        "All tables, ours and the paper's, as one markdown document; F1 and MAE folded."
         ratio = "\nStitched ÷ native accuracy of the encoder's language:\n"
         agree = ("\nAgreement (%) of the stitched predictions with the decoder's own predictions "
                  "on the same (parallel) test items, mean over seeds:\n")
