@@ -107,11 +107,11 @@ def _tree_nb(xs, x, n_valid, child, parent, times):
     return times
 
 @_njit(fastmath={'reassoc'})
-def _edges_grad_nb(x, child, parent, times, g, scale, grad):
-    "Gradient of `scale` · Σ g·times with respect to `x` into `grad` (b, n, d); none through zero or NaN lengths."
+def _edges_grad_nb(x, child, parent, times, g, scale):
+    "Gradient of `scale` · Σ g·times with respect to `x` (b, n, d), none through zero or NaN lengths: a new array."
     b, n, d = x.shape
+    grad = np.zeros_like(x)
     t = np.empty(d, dtype=grad.dtype)                              # one edge's term (rows as views: vectorised loops)
-    grad[:] = 0
     for c in range(b):
         for e in range(times.shape[1]):
             if times[c, e] > 0:
@@ -173,21 +173,23 @@ class _CompiledDeathTimes(torch.autograd.Function):
     @torch.autograd.function.once_differentiable
     def backward(ctx, g):
         x, child, parent, times = ctx.saved_tensors
-        grad = torch.empty_like(x)
         g = g.to(x.dtype).contiguous().numpy()
-        _edges_grad_nb(x.numpy(), child.numpy(), parent.numpy(), times.numpy(), g, 1., grad.numpy())
-        return grad, None, None
+        return torch.from_numpy(_edges_grad_nb(x.numpy(), child.numpy(), parent.numpy(), times.numpy(), g, 1.)), None, None
 
 # %% ../nbs/20_topology.ipynb #1fa8d2e8
-def _check_points(x, name='x'):
-    "Raise a clear error unless `x` is a finite floating-point tensor."
+def _check_type(x, name):
+    "Raise a clear error unless `x` is a floating-point tensor."
     if not isinstance(x, torch.Tensor): raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     if not x.is_floating_point(): raise TypeError(f"{name} must be a floating-point tensor, got {x.dtype}")
+
+def _check_values(x, name, sumsq=None):
+    "Raise a clear error if `x` holds NaN or inf, or values whose squared distances overflow or underflow."
     if x.numel() == 0: return
     fi = torch.finfo(x.dtype)
     hi, lo = math.sqrt(fi.max / (4 * x.shape[-1])), math.sqrt(fi.tiny) * 2**12
-    norm = float(torch.linalg.vector_norm(x.detach()))    # one pass; NaN or inf if any entry is
-    if 2 * math.sqrt(x.numel()) * lo <= norm <= hi / 2: return   # then lo <= max |entry| <= hi: nothing to report
+    # one pass (or the Σx² a compiled kernel returned): NaN or inf if any entry is
+    norm = float(torch.linalg.vector_norm(x.detach())) if sumsq is None else math.sqrt(sumsq)
+    if 2 * math.sqrt(x.numel()) * lo <= norm <= hi / 2: return   # then lo < max |entry| < hi: nothing to report
     big = float(x.detach().abs().amax())                                 # NaN or inf if any entry is
     if not math.isfinite(big): raise ValueError(f"{name} holds non-finite values (NaN or inf)")
     if big > hi:
@@ -196,6 +198,10 @@ def _check_points(x, name='x'):
     if 0 < big < lo:
         raise ValueError(f"underflow: {name} holds coordinates of at most {big:.1e}, whose squared distances "
                          f"underflow {x.dtype}; rescale the points (death times scale with them) or use float64")
+
+def _check_points(x, name='x'):
+    "Raise a clear error unless `x` is a finite floating-point tensor."
+    _check_type(x, name); _check_values(x, name)
 
 def _death_times_padded(x, valid=None, choice_dtype=None):
     "Sorted death times of each cloud of `x` (b, n, d), NaN after the `n_valid - 1` real ones: (b, n-1) and its mask."
@@ -236,17 +242,19 @@ class ClassDeathTimes:
     def values(self): return self.times[self.mask]
 
 # %% ../nbs/20_topology.ipynb #b7c4e2a1
-def _check_batch(z, y, on_small):
+def _check_batch(z, y, on_small, values=True):
     "Validate a labelled batch (points `z` (n, d), integer labels `y` (n,)); return `y` as a tensor on z's device."
-    _check_points(z, 'z')
+    _check_type(z, 'z')
+    if values: _check_values(z, 'z')
     if z.ndim != 2: raise ValueError(f"z must have shape (n, d), got {tuple(z.shape)}")
     if not isinstance(y, torch.Tensor): y = torch.as_tensor(y)
     if y.ndim != 1: raise ValueError(f"y must have shape (n,), got {tuple(y.shape)}")
     if y.is_floating_point() or y.is_complex(): raise TypeError(f"y must hold integer labels, got {y.dtype}")
-    if len(y) != len(z): raise ValueError(f"labels and batch size mismatch: {len(y)} labels for {len(z)} points")
-    if len(z) == 0: raise ValueError("empty batch: no points to compute death times on")
+    if y.shape[0] != z.shape[0]:
+        raise ValueError(f"labels and batch size mismatch: {y.shape[0]} labels for {z.shape[0]} points")
+    if z.shape[0] == 0: raise ValueError("empty batch: no points to compute death times on")
     if on_small not in ('skip', 'raise'): raise ValueError(f"on_small must be 'skip' or 'raise', got {on_small!r}")
-    return y.to(z.device)
+    return y if y.device == z.device else y.to(z.device)
 
 @_njit()
 def _runs_nb(y):
@@ -310,12 +318,13 @@ def class_death_times(z:torch.Tensor, # batch of points, shape (n, d)
 
 # %% ../nbs/20_topology.ipynb #ae2eaf66
 _PENALTIES = dict(abs=lambda u: u.abs(), squared=lambda u: u*u, relu=torch.relu)
+_VARIANT_CODES = {v: i for i, v in enumerate(_PENALTIES)}       # the variants' numbers in the compiled kernels
 
 def _check_penalty(beta, variant, reduction):
     "Validate the settings of the densification loss."
     if variant not in _PENALTIES: raise ValueError(f"variant must be one of {list(_PENALTIES)}, got {variant!r}")
     if reduction not in ('sum', 'mean'): raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
-    if not np.isfinite(beta) or beta < 0: raise ValueError(f"beta must be a finite number >= 0, got {beta}")
+    if not math.isfinite(beta) or beta < 0: raise ValueError(f"beta must be a finite number >= 0, got {beta}")
 
 # %% ../nbs/20_topology.ipynb #0809421a
 def densification_penalty(cdt:ClassDeathTimes, # death times of the classes of a batch (`class_death_times`)
@@ -328,7 +337,7 @@ def densification_penalty(cdt:ClassDeathTimes, # death times of the classes of a
     if cdt.times.numel() == 0: return cdt.times.sum()                  # no class to densify: 0
     if _use_compiled(cdt.times):                                       # padding is NaN in `times`
         scale = 1. if reduction == 'sum' else 1. / cdt.times.shape[0]
-        return _CompiledPenalty.apply(cdt.times, float(beta), list(_PENALTIES).index(variant), scale)
+        return _CompiledPenalty.apply(cdt.times, float(beta), _VARIANT_CODES[variant], scale)
     per_class = _PENALTIES[variant](cdt.times - beta)
     per_class = (per_class if bool(cdt.mask.all()) else torch.where(cdt.mask, per_class, 0.)).sum(1)
     return per_class.sum() if reduction == 'sum' else per_class.mean()
@@ -363,26 +372,45 @@ class _CompiledPenalty(torch.autograd.Function):
         coef, = ctx.saved_tensors
         return coef * (float(g) * ctx.scale), None, None, None
 
-class _CompiledDensification(torch.autograd.Function):
-    "L_β of equal classes given as clouds (b, n, d), by the compiled kernels: the value, then the gradient in one pass."
+@_njit(fastmath={'reassoc'})
+def _grouped_loss_nb(x, y, beta, variant, mean, min_runs, need_grad):
+    "L_β of a class-grouped batch x (N, d), labels y, in one call, with its gradient; m = 0 (nothing done) unless grouped."
+    m = _runs_nb(y)                                                # points per class; classes are consecutive rows
+    m = m if m >= min_runs else 0
+    n, d = x.shape
+    b, e = (n // m, m - 1) if m else (0, 0)
+    child, parent = np.empty((b, e), dtype=np.int64), np.empty((b, e), dtype=np.int64)
+    times, coef = np.empty((b, e), dtype=x.dtype), np.empty((b, e), dtype=x.dtype)
+    grad = np.empty((0, 0), dtype=x.dtype)
+    if m == 0: return 0, 0., 0., 1., child, parent, times, coef, grad
+    sumsq = 0.                                                     # Σx², for the check of the values
+    for i in range(n):
+        for k in range(d): sumsq += x[i, k] * x[i, k]
+    xb = x.reshape(b, m, d)
+    _tree_nb(xb, xb, np.full(b, m, dtype=np.int64), child, parent, times)
+    scale = 1. / b if mean else 1.
+    loss = _penalty_nb(times, beta, variant, coef) * scale
+    if need_grad: grad = _edges_grad_nb(xb, child, parent, times, coef, scale).reshape(n, d)   # while x is in cache
+    return m, sumsq, loss, scale, child, parent, times, coef, grad
+
+class _GroupedLoss(torch.autograd.Function):
+    "The loss `_grouped_loss_nb` found for `z` (`xc`: z, contiguous) and its gradient, computed in the same pass."
     @staticmethod
-    def forward(ctx, x, beta, variant, scale):
-        x = x.detach().contiguous()
-        times, child, parent = _compiled_tree(x)
-        coef = np.empty_like(times)
-        loss = _penalty_nb(times, beta, variant, coef) * scale
-        ctx.save_for_backward(x, *(torch.from_numpy(a) for a in (child, parent, times, coef)))
-        ctx.scale = scale
-        return torch.tensor(loss, dtype=x.dtype)
+    def forward(ctx, z, xc, res):
+        m, _, loss, ctx.scale, *ctx.tree, ctx.grad = res          # tree: child, parent, times, coef
+        ctx.save_for_backward(xc); ctx.m, ctx.shape = m, xc.shape
+        return torch.tensor(loss, dtype=z.dtype)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, g):
-        x, child, parent, times, coef = ctx.saved_tensors
-        grad = torch.empty_like(x)
-        _edges_grad_nb(x.numpy(), child.numpy(), parent.numpy(), times.numpy(), coef.numpy(), float(g) * ctx.scale,
-                       grad.numpy())
-        return grad, None, None, None
+        grad, ctx.grad = ctx.grad, None                            # taken once (a second backward recomputes it)
+        if grad is None:
+            xc, = ctx.saved_tensors
+            child, parent, times, coef = ctx.tree
+            grad = _edges_grad_nb(xc.numpy().reshape(len(times), ctx.m, -1), child, parent, times, coef, ctx.scale)
+        grad, g = torch.from_numpy(grad).view(ctx.shape), float(g)
+        return (grad if g == 1 else grad.mul_(g)), None, None
 
 # %% ../nbs/20_topology.ipynb #1bbe5c1c
 def topo_densification_loss(z:torch.Tensor, # batch of points (latents or relative vectors), shape (n, d)
@@ -394,14 +422,18 @@ def topo_densification_loss(z:torch.Tensor, # batch of points (latents or relati
                             on_small:str='skip', # 'skip' or 'raise' for classes with fewer than `min_points` points
                            ) -> torch.Tensor: # scalar
     "Hofer et al.'s topological densification loss $L_\\beta$ of a labelled batch."
-    y = _check_batch(z, y, on_small)
+    y = _check_batch(z, y, on_small, values=False)                  # the values are checked below
     _check_penalty(beta, variant, reduction)
-    runs = _grouped_runs(z, y)
-    if runs >= max(min_points, 2):                                   # class-grouped, equal classes, on the CPU
-        c = len(y) // runs
-        return _CompiledDensification.apply(z.reshape(c, runs, z.shape[1]), float(beta), list(_PENALTIES).index(variant),
-                                            1. if reduction == 'sum' else 1. / c)
-    return densification_penalty(_class_death_times(z, y, min_points, on_small, None, runs), beta, variant, reduction)
+    if _use_compiled(z) and y.dtype != torch.bool:                  # a class-grouped batch: one compiled pass
+        xc = z.detach().contiguous()
+        need_grad = z.requires_grad and torch.is_grad_enabled()
+        res = _grouped_loss_nb(xc.numpy(), y.numpy(), float(beta), _VARIANT_CODES[variant], reduction == 'mean',
+                               max(min_points, 2), need_grad)
+        if res[0]:
+            _check_values(z, 'z', res[1])
+            return _GroupedLoss.apply(z, xc, res)
+    _check_values(z, 'z')
+    return densification_penalty(_class_death_times(z, y, min_points, on_small, None, 0), beta, variant, reduction)
 
 # %% ../nbs/20_topology.ipynb #2d1cdbda
 def sample_death_times(z:torch.Tensor, # points, shape (n, d)
