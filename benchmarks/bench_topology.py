@@ -13,14 +13,16 @@ computes each class's 0-dimensional death times and backpropagates sum |d - beta
 - matmul bound: one batched distance matmul (k, n, d) x (k, d, n) plus one scan of the matrix (`amin`), forward only:
   the least a method that forms distances through a Gram matrix does. Ours forms them from differences and can
   come in under it.
-Peers that are not installed are skipped, and the output says so. Each repeat runs every variant once, in turn
-(interleaved), so load on a shared machine hits all alike; the tables report medians. The training-regime rows come
+Peers that are not installed are skipped, and the output says so. Each round runs every variant once, in an order shuffled
+(seeded) at each round, so load on a shared machine hits all alike and no variant always follows the same one; the
+tables report medians. The training-regime rows come
 first: 16 points per class (the batches of `ClassGroupedSampler`), 8 and 16 classes, d = 384 and 768, and one training
 step of a small head on a batch of 256 = 16 classes x 16 samples in d = 768, with and without the loss on its hidden
-layer. Then the scaling rows, 8 classes of 16 to 1024 points.
+layer (blocks of consecutive steps of each, alternating, as training runs them). Then the scaling rows, 8 classes of
+16 to 1024 points.
 Usage: python benchmarks/bench_topology.py [--threads T] [--quick] [--device cpu|cuda] [--out FILE]
 """
-import argparse, importlib, os, platform, statistics, sys, time
+import argparse, importlib, os, platform, random, statistics, sys, time
 from importlib import metadata
 from pathlib import Path
 import numpy as np
@@ -115,11 +117,14 @@ def variants(k, n, d, dev, peers):
     fs['matmul bound'] = matmul_bound
     return fs
 
-def timeit(fs, repeats, warmup=1):
-    times = {name: [] for name in fs}
+def timeit(fs, repeats, warmup=1, seed=0):
+    "Median time of each function over `repeats` rounds; each round runs every function once, in a shuffled order."
+    rng, names = random.Random(seed), list(fs)
+    times = {name: [] for name in names}
     for i in range(warmup + repeats):
-        for name, f in fs.items():
-            t0 = time.perf_counter(); f(); dt = time.perf_counter() - t0
+        rng.shuffle(names)                                    # no variant always follows the same one
+        for name in names:
+            t0 = time.perf_counter(); fs[name](); dt = time.perf_counter() - t0
             if i >= warmup: times[name].append(dt)
     return {name: statistics.median(ts) for name, ts in times.items()}
 
@@ -151,8 +156,9 @@ def agreement(k, n, d, peers):
         out['torch-topological'] = abs(l - ours64) / ours64
     return out
 
-def training_step(dev, repeats, classes=16, per_class=16, d=768, lam=0.02):
-    "Median time of one step of a small head (Linear-ReLU-Linear, hidden 768) with and without the loss."
+def training_step(dev, blocks, per_block=5, classes=16, per_class=16, d=768, lam=0.02):
+    """Median time of one step of a small head (Linear-ReLU-Linear, hidden 768) with and without the loss: blocks of
+    `per_block` + 1 consecutive steps of each, alternating, the first step of each block (the change-over) not counted."""
     g = torch.Generator().manual_seed(0)
     x = torch.randn(classes*per_class, d, generator=g).to(dev)
     y = torch.arange(classes).repeat_interleave(per_class).to(dev)
@@ -165,7 +171,14 @@ def training_step(dev, repeats, classes=16, per_class=16, d=768, lam=0.02):
             if with_loss: loss = loss + lam * topo_densification_loss(z, y, 3., reduction="sum")
             opt.zero_grad(); loss.backward(); opt.step(); _sync(dev)
         return f
-    return timeit(dict(plain=step(False), with_loss=step(True)), repeats, warmup=5)
+    fs, times = dict(plain=step(False), with_loss=step(True)), dict(plain=[], with_loss=[])
+    for _ in range(3): fs['plain'](); fs['with_loss']()             # warm-up
+    for _ in range(blocks):
+        for name, f in fs.items():
+            for i in range(per_block + 1):
+                t0 = time.perf_counter(); f(); dt = time.perf_counter() - t0
+                if i: times[name].append(dt)
+    return {**{name: statistics.median(ts) for name, ts in times.items()}, 'steps': len(times['plain'])}
 
 PEER_COLS = ['gudhi', 'scipy', 'giotto-ph', 'torch-topological']
 
@@ -196,10 +209,10 @@ def main():
     train_rows, scaling_rows = [], []
     for k in (8, 16):
         for d in (384, 768):
-            m = timeit(variants(k, 16, d, dev, peers), int(60 * scale), warmup=3)
+            m = timeit(variants(k, 16, d, dev, peers), int(100 * scale), warmup=3)
             train_rows.append((k, 16, d, m))
             print(f"k={k} n=16 d={d}: " + ", ".join(f"{nm} {t*1e3:.3f} ms" for nm, t in m.items()), file=sys.stderr)
-    step = training_step(dev, repeats=int(60 * scale))
+    step = training_step(dev, blocks=int(24 * scale))
     print(f"training step: {step}", file=sys.stderr)
     ns = [16, 64, 256] if args.quick else [16, 64, 256, 1024]
     for n in ns:
@@ -238,7 +251,8 @@ def main():
     not_measured = "; ".join(f"{name} ({why})" for name, why in skipped.items()) or "none"
     md = "\n".join(["# Topological densification loss: forward + backward, side by side", "",
         f"Command: `{cmd.strip()}`", "",
-        f"Machine: {where}; torch {torch.__version__}; ours on {kernels}; float32; medians of interleaved repeats; "
+        f"Machine: {where}; torch {torch.__version__}; ours on {kernels}; float32; medians over rounds that run every "
+        f"variant once in a shuffled order (100 rounds at n = 16 down to 2 at n = 1024); "
         f"whole run {wall:.0f} s.", "",
         f"Peers measured: {measured}. Not measured: {not_measured}.", "",
         "ours = `topo_densification_loss(z, y, beta).backward()` on a class-grouped batch; gudhi, scipy and giotto-ph "
@@ -253,7 +267,7 @@ def main():
         *table(train_rows, peers, with_k=True), "",
         f"Training step of a small head (Linear 768-768, ReLU, Linear 768-16; AdamW) on 16 classes × 16 samples, d = 768, "
         f"λ = 0.02 on the hidden layer: plain {step['plain']*1e3:.2f} ms, with the loss {step['with_loss']*1e3:.2f} ms "
-        f"(**{overhead*100:+.1f} %**).", "",
+        f"(**{overhead*100:+.1f} %**); medians of {step['steps']} steps each, in blocks of 5 consecutive steps, alternating.", "",
         "## Scaling: 8 classes of n points", "",
         *table(scaling_rows, peers, with_k=False), "",
         "## Targets", "", *targets, ""])

@@ -66,9 +66,11 @@ def _njit(**kw):
 
 _compiled = numba is not None                                      # use the compiled CPU kernels (tests switch it off)
 
+_KERNEL_DTYPES = (torch.float32, torch.float64)
+
 def _use_compiled(*ts):
     "Whether the compiled kernels can take these tensors: numba present, on the CPU, float32 or float64."
-    return _compiled and all(t.device.type == 'cpu' and t.dtype in (torch.float32, torch.float64) for t in ts)
+    return _compiled and all(t.device.type == 'cpu' and t.dtype in _KERNEL_DTYPES for t in ts)
 
 @_njit(fastmath={'reassoc', 'contract'})
 def _tree_nb(xs, x, n_valid, child, parent, times):
@@ -79,18 +81,26 @@ def _tree_nb(xs, x, n_valid, child, parent, times):
     par = np.zeros(n, dtype=np.int64)
     done = np.zeros(n, dtype=np.bool_)
     length = np.empty(max(n - 1, 0), dtype=np.float64)
+    sumsq = 0.                                                    # Σ xs², read on the way (the check of the values)
     for c in range(b):
         m = n_valid[c]
         best[:m] = np.inf; done[:m] = False; par[:m] = 0
+        for k in range(d): sumsq += xs[c, 0, k] * xs[c, 0, k]
         j = 0                                                     # the vertex that joins the tree
-        for _ in range(m - 1):
+        for step in range(m - 1):
             done[j] = True
             xj, nxt, b_nxt = xs[c, j], -1, np.inf
             for v in range(1, m):                                 # its distances to the vertices outside the tree
                 if done[v]: continue
                 xv, s = xs[c, v], zero
-                for k in range(d):
-                    t = xv[k] - xj[k]; s += t*t
+                if step == 0:                                     # the first step reads every point once
+                    q = zero
+                    for k in range(d):
+                        t = xv[k] - xj[k]; s += t*t; q += xv[k]*xv[k]
+                    sumsq += q
+                else:
+                    for k in range(d):
+                        t = xv[k] - xj[k]; s += t*t
                 if s < best[v]: best[v], par[v] = s, j
                 if nxt < 0 or best[v] < b_nxt: nxt, b_nxt = v, best[v]   # the nearest of them joins next
             j = nxt
@@ -104,22 +114,26 @@ def _tree_nb(xs, x, n_valid, child, parent, times):
             times[c, e], child[c, e], parent[c, e] = length[order[e]], order[e] + 1, par[order[e] + 1]
         for e in range(e_real, n - 1):                            # padding: NaN, an edge (0, 0) that is never used
             times[c, e], child[c, e], parent[c, e] = np.nan, 0, 0
-    return times
+    return sumsq
 
 @_njit(fastmath={'reassoc'})
 def _edges_grad_nb(x, child, parent, times, g, scale):
-    "Gradient of `scale` · Σ g·times with respect to `x` (b, n, d), none through zero or NaN lengths: a new array."
+    "Gradient of `scale` · Σ g·times with respect to `x` (b, n, d), none through zero lengths: a new array."
     b, n, d = x.shape
-    grad = np.zeros_like(x)
-    t = np.empty(d, dtype=grad.dtype)                              # one edge's term (rows as views: vectorised loops)
+    grad = np.empty_like(x)
+    co = np.empty(1, dtype=x.dtype)                                # each edge's coefficient, in x's dtype (vectorises)
     for c in range(b):
-        for e in range(times.shape[1]):
-            if times[c, e] > 0:
-                co, v, p = scale * g[c, e] / times[c, e], child[c, e], parent[c, e]
-                xv, xp, gv, gp = x[c, v], x[c, p], grad[c, v], grad[c, p]
-                for k in range(d): t[k] = co*(xv[k] - xp[k])
-                for k in range(d): gv[k] += t[k]
-                for k in range(d): gp[k] -= t[k]
+        m = 1                                                      # real vertices: one more than the real edges
+        while m < n and not np.isnan(times[c, m - 1]): m += 1
+        grad[c, 0] = 0; grad[c, m:] = 0                             # the root and the padding are no edge's child
+        for e in range(m - 1):                                     # each other vertex ends one edge: its term
+            l, xv, xp, gv = times[c, e], x[c, child[c, e]], x[c, parent[c, e]], grad[c, child[c, e]]
+            co[0] = scale * g[c, e] / l if l > 0 else 0.
+            for k in range(d): gv[k] = co[0]*(xv[k] - xp[k])
+        for e in range(m - 1):                                     # and the opposite on its parent
+            l, xv, xp, gp = times[c, e], x[c, child[c, e]], x[c, parent[c, e]], grad[c, parent[c, e]]
+            co[0] = scale * g[c, e] / l if l > 0 else 0.
+            for k in range(d): gp[k] -= co[0]*(xv[k] - xp[k])
     return grad
 
 def _compiled_tree(x, n_valid=None, choice_dtype=None):
@@ -130,7 +144,9 @@ def _compiled_tree(x, n_valid=None, choice_dtype=None):
     xs = xn if same else x.detach().to(choice_dtype).contiguous().numpy()
     nv = np.full(b, n, dtype=np.int64) if n_valid is None else n_valid
     child, parent = np.empty((b, n - 1), dtype=np.int64), np.empty((b, n - 1), dtype=np.int64)
-    return _tree_nb(xs, xn, nv, child, parent, np.empty((b, n - 1), dtype=xn.dtype)), child, parent
+    times = np.empty((b, n - 1), dtype=xn.dtype)
+    _tree_nb(xs, xn, nv, child, parent, times)
+    return times, child, parent
 
 # %% ../nbs/20_topology.ipynb #e869129f
 class _EdgeLengths(torch.autograd.Function):
@@ -374,43 +390,37 @@ class _CompiledPenalty(torch.autograd.Function):
 
 @_njit(fastmath={'reassoc'})
 def _grouped_loss_nb(x, y, beta, variant, mean, min_runs, need_grad):
-    "L_β of a class-grouped batch x (N, d), labels y, in one call, with its gradient; m = 0 (nothing done) unless grouped."
+    "L_β of a class-grouped batch x (N, d), labels y, in one call, and its gradient: (m, Σx², loss, gradient)."
     m = _runs_nb(y)                                                # points per class; classes are consecutive rows
-    m = m if m >= min_runs else 0
+    m = m if m >= min_runs else 0                                  # m = 0: not grouped, nothing done
     n, d = x.shape
-    b, e = (n // m, m - 1) if m else (0, 0)
-    child, parent = np.empty((b, e), dtype=np.int64), np.empty((b, e), dtype=np.int64)
-    times, coef = np.empty((b, e), dtype=x.dtype), np.empty((b, e), dtype=x.dtype)
     grad = np.empty((0, 0), dtype=x.dtype)
-    if m == 0: return 0, 0., 0., 1., child, parent, times, coef, grad
-    sumsq = 0.                                                     # Σx², for the check of the values
-    for i in range(n):
-        for k in range(d): sumsq += x[i, k] * x[i, k]
+    if m == 0: return 0, 0., 0., grad
+    b = n // m
+    child, parent = np.empty((b, m - 1), dtype=np.int64), np.empty((b, m - 1), dtype=np.int64)
+    times, coef = np.empty((b, m - 1), dtype=x.dtype), np.empty((b, m - 1), dtype=x.dtype)
     xb = x.reshape(b, m, d)
-    _tree_nb(xb, xb, np.full(b, m, dtype=np.int64), child, parent, times)
+    sumsq = _tree_nb(xb, xb, np.full(b, m, dtype=np.int64), child, parent, times)   # and Σx², for the value check
     scale = 1. / b if mean else 1.
     loss = _penalty_nb(times, beta, variant, coef) * scale
     if need_grad: grad = _edges_grad_nb(xb, child, parent, times, coef, scale).reshape(n, d)   # while x is in cache
-    return m, sumsq, loss, scale, child, parent, times, coef, grad
+    return m, sumsq, loss, grad
 
 class _GroupedLoss(torch.autograd.Function):
-    "The loss `_grouped_loss_nb` found for `z` (`xc`: z, contiguous) and its gradient, computed in the same pass."
+    "The loss `_grouped_loss_nb` found (`args`: its arguments) and its gradient, computed in the same pass."
     @staticmethod
-    def forward(ctx, z, xc, res):
-        m, _, loss, ctx.scale, *ctx.tree, ctx.grad = res          # tree: child, parent, times, coef
-        ctx.save_for_backward(xc); ctx.m, ctx.shape = m, xc.shape
+    def forward(ctx, z, xc, res, args):
+        _, _, loss, ctx.grad = res
+        ctx.save_for_backward(xc); ctx.args = args
         return torch.tensor(loss, dtype=z.dtype)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, g):
-        grad, ctx.grad = ctx.grad, None                            # taken once (a second backward recomputes it)
-        if grad is None:
-            xc, = ctx.saved_tensors
-            child, parent, times, coef = ctx.tree
-            grad = _edges_grad_nb(xc.numpy().reshape(len(times), ctx.m, -1), child, parent, times, coef, ctx.scale)
-        grad, g = torch.from_numpy(grad).view(ctx.shape), float(g)
-        return (grad if g == 1 else grad.mul_(g)), None, None
+        grad, ctx.grad = ctx.grad, None                            # taken once: a second backward recomputes it
+        if grad is None: grad = _grouped_loss_nb(ctx.saved_tensors[0].numpy(), *ctx.args)[3]
+        grad, g = torch.from_numpy(grad), float(g)
+        return (grad if g == 1 else grad.mul_(g)), None, None, None
 
 # %% ../nbs/20_topology.ipynb #1bbe5c1c
 def topo_densification_loss(z:torch.Tensor, # batch of points (latents or relative vectors), shape (n, d)
@@ -424,14 +434,14 @@ def topo_densification_loss(z:torch.Tensor, # batch of points (latents or relati
     "Hofer et al.'s topological densification loss $L_\\beta$ of a labelled batch."
     y = _check_batch(z, y, on_small, values=False)                  # the values are checked below
     _check_penalty(beta, variant, reduction)
-    if _use_compiled(z) and y.dtype != torch.bool:                  # a class-grouped batch: one compiled pass
-        xc = z.detach().contiguous()
-        need_grad = z.requires_grad and torch.is_grad_enabled()
-        res = _grouped_loss_nb(xc.numpy(), y.numpy(), float(beta), _VARIANT_CODES[variant], reduction == 'mean',
-                               max(min_points, 2), need_grad)
+    if _compiled and z.device.type == 'cpu' and z.dtype in _KERNEL_DTYPES and y.dtype != torch.bool:
+        xc = z.detach().contiguous()                                # a class-grouped batch: one compiled pass
+        args = (y.numpy(), float(beta), _VARIANT_CODES[variant], reduction == 'mean', max(min_points, 2),
+                z.requires_grad and torch.is_grad_enabled())
+        res = _grouped_loss_nb(xc.numpy(), *args)
         if res[0]:
             _check_values(z, 'z', res[1])
-            return _GroupedLoss.apply(z, xc, res)
+            return _GroupedLoss.apply(z, xc, res, args)
     _check_values(z, 'z')
     return densification_penalty(_class_death_times(z, y, min_points, on_small, None, 0), beta, variant, reduction)
 
