@@ -97,6 +97,21 @@ def profile(n, d, k, dev, repeats):
               elementwise_pass=elementwise, input_check=check)
     return timeit(fs, repeats)
 
+def op_profile(n, d, k, dev, runs=3):
+    "torch.profiler's self time per op of the robust projection, forward + backward (ms per run), largest first."
+    from torch.profiler import profile as tprofile, ProfilerActivity
+    x, a, go = inputs(n, d, k, dev)
+    def f():
+        xr = x.detach().requires_grad_(); relative_projection(xr, a, robust=True).backward(go); _sync(dev)
+    f()
+    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if dev.type == 'cuda' else [])
+    with tprofile(activities=acts) as prof:
+        for _ in range(runs): f()
+    key = 'self_device_time_total' if dev.type == 'cuda' else 'self_cpu_time_total'
+    ev = sorted(prof.key_averages(), key=lambda e: getattr(e, key), reverse=True)
+    total = sum(getattr(e, key) for e in ev)
+    return [(e.key, e.count // runs, getattr(e, key) / runs / 1e3) for e in ev[:12]], total / runs / 1e3
+
 def table(rows, lat):
     head = ["batch", "d", "k", "matmul (ms)", "vanilla / matmul", "robust / matmul", "robust, plain autograd / matmul"]
     if lat: head += ["latentis cosine / vanilla", "latentis standardised / robust"]
@@ -132,7 +147,8 @@ def main():
         print(f"n={n} d={d} k={k}: " + ", ".join(f"{nm} {t*1e3:.2f} ms" for nm, t in m.items()), file=sys.stderr)
     big = [(n, d, k, m['robust'] / m['matmul']) for n, d, k, m in rows if n >= 1024]
     missed = [(n, d, k, r) for n, d, k, r in big if r > 1.3]
-    profiles = [(n, d, k, profile(n, d, k, dev, args.repeats)) for n, d, k, _ in missed] if args.profile else []
+    profiles = [(n, d, k, profile(n, d, k, dev, args.repeats), op_profile(n, d, k, dev)) for n, d, k, _ in missed] \
+               if args.profile else []
     wall = time.perf_counter() - t_start
 
     cmd = "python benchmarks/bench_relative.py " + " ".join(sys.argv[1:])
@@ -158,9 +174,14 @@ def main():
         names = list(profiles[0][3])
         md.append("| shape | " + " | ".join(names) + " |")
         md.append("|---|" + "---:|" * len(names))
-        for n, d, k, m in profiles:
+        for n, d, k, m, _ in profiles:
             md.append(f"| {n}x{d}, k={k} | " + " | ".join(f"{m[c]*1e3:.2f}" for c in names) + " |")
         md.append("")
+        for n, d, k, _, (ops, total) in profiles:
+            md += [f"torch.profiler, robust forward + backward at {n}x{d}, k={k}: self time per op (ms per run; "
+                   f"{total:.1f} ms in all ops), the largest first:", "",
+                   "| op | calls per run | self time (ms) |", "|---|---:|---:|",
+                   *[f"| `{name}` | {calls} | {t:.2f} |" for name, calls, t in ops], ""]
     md = "\n".join(md)
     print(md)
     out = Path(args.out) if args.out else Path(__file__).parent / 'results' / f"relative{'.cuda' if dev.type == 'cuda' else ''}.md"
