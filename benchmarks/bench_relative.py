@@ -8,7 +8,7 @@ when it is installed (skipped with the reason otherwise): its `cosine_proj` for 
 robust one, the same computation as `robust=True` with statistics from the batch.
 With --profile, the shapes with batch >= 1024 where robust exceeds 1.3x the matmul get a profile: the time of each
 of the robust projection's passes, measured alone and interleaved, next to the matmuls it cannot avoid.
-Usage: python benchmarks/bench_relative.py [--repeats N] [--threads T] [--quick] [--device cpu|cuda] [--profile] [--out FILE]
+Usage: python benchmarks/bench_relative.py [--repeats N (15)] [--threads T] [--quick] [--device cpu|cuda] [--profile] [--out FILE]
 """
 import argparse, os, platform, statistics, sys, time
 from importlib import metadata
@@ -28,13 +28,20 @@ def load_latentis():
 def _sync(dev):
     if dev.type == 'cuda': torch.cuda.synchronize()
 
+class Timing(dict):
+    "Median time of each variant; `ratio(a, b)`: the median over rounds of a's time over b's in the same round."
+    def __init__(self, times):
+        super().__init__({name: statistics.median(ts) for name, ts in times.items()}); self.times = times
+    def ratio(self, a, b): return statistics.median(x / y for x, y in zip(self.times[a], self.times[b]))
+
 def timeit(variants, repeats, warmup=2):
+    "Rounds that run every variant once, in turn (interleaved): `Timing` of the rounds after the warm-up."
     times = {name: [] for name in variants}
     for i in range(warmup + repeats):
         for name, f in variants.items():
             t0 = time.perf_counter(); f(); dt = time.perf_counter() - t0
             if i >= warmup: times[name].append(dt)
-    return {name: statistics.median(ts) for name, ts in times.items()}
+    return Timing(times)
 
 def inputs(n, d, k, dev):
     g = torch.Generator().manual_seed(0)
@@ -105,12 +112,12 @@ def op_profile(n, d, k, dev, runs=3):
         xr = x.detach().requires_grad_(); relative_projection(xr, a, robust=True).backward(go); _sync(dev)
     f()
     acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if dev.type == 'cuda' else [])
-    with tprofile(activities=acts) as prof:
+    with tprofile(activities=acts, record_shapes=True) as prof:
         for _ in range(runs): f()
     key = 'self_device_time_total' if dev.type == 'cuda' else 'self_cpu_time_total'
-    ev = sorted(prof.key_averages(), key=lambda e: getattr(e, key), reverse=True)
+    ev = sorted(prof.key_averages(group_by_input_shape=True), key=lambda e: getattr(e, key), reverse=True)
     total = sum(getattr(e, key) for e in ev)
-    return [(e.key, e.count // runs, getattr(e, key) / runs / 1e3) for e in ev[:12]], total / runs / 1e3
+    return [(e.key, str(e.input_shapes), e.count // runs, getattr(e, key) / runs / 1e3) for e in ev[:14]], total / runs / 1e3
 
 def table(rows, lat):
     head = ["batch", "d", "k", "matmul (ms)", "vanilla / matmul", "robust / matmul", "robust, plain autograd / matmul"]
@@ -118,15 +125,15 @@ def table(rows, lat):
     out = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
     for n, d, k, m in rows:
         b = m['matmul']
-        cells = [str(n), str(d), str(k), f"{b*1e3:.2f}", f"{m['vanilla']/b:.2f}", f"{m['robust']/b:.2f}",
-                 f"{m['robust_autograd']/b:.2f}"]
-        if lat: cells += [f"{m['latentis_vanilla']/m['vanilla']:.2f}", f"{m['latentis_robust']/m['robust']:.2f}"]
+        cells = [str(n), str(d), str(k), f"{b*1e3:.2f}", f"{m.ratio('vanilla', 'matmul'):.2f}",
+                 f"{m.ratio('robust', 'matmul'):.2f}", f"{m.ratio('robust_autograd', 'matmul'):.2f}"]
+        if lat: cells += [f"{m.ratio('latentis_vanilla', 'vanilla'):.2f}", f"{m.ratio('latentis_robust', 'robust'):.2f}"]
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out)
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument('--repeats', type=int, default=9)
+    p.add_argument('--repeats', type=int, default=15)
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--quick', action='store_true', help='a smaller grid')
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -145,7 +152,7 @@ def main():
         m = timeit(variants(n, d, k, dev, latentis), args.repeats)
         rows.append((n, d, k, m))
         print(f"n={n} d={d} k={k}: " + ", ".join(f"{nm} {t*1e3:.2f} ms" for nm, t in m.items()), file=sys.stderr)
-    big = [(n, d, k, m['robust'] / m['matmul']) for n, d, k, m in rows if n >= 1024]
+    big = [(n, d, k, m.ratio('robust', 'matmul')) for n, d, k, m in rows if n >= 1024]
     missed = [(n, d, k, r) for n, d, k, r in big if r > 1.3]
     profiles = [(n, d, k, profile(n, d, k, dev, args.repeats), op_profile(n, d, k, dev)) for n, d, k, _ in missed] \
                if args.profile else []
@@ -154,7 +161,8 @@ def main():
     cmd = "python benchmarks/bench_relative.py " + " ".join(sys.argv[1:])
     where = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else \
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores visible, {args.threads} torch thread(s), CPU"
-    info = f"torch {torch.__version__}, {where}, float32; medians of {args.repeats} interleaved repeats; whole run {wall:.0f} s"
+    info = (f"torch {torch.__version__}, {where}, float32; {args.repeats} rounds that run every variant once, in turn: "
+            f"times are medians, ratios the median over rounds of the two times in the same round; whole run {wall:.0f} s")
     peer = (f"Peer measured: latentis {lat_version} (largest difference of its cosines from ours on a 256 x 64 batch: "
             f"vanilla {agree['vanilla']:.1e}, robust {agree['robust']:.1e})." if latentis is not None
             else f"Peer not measured: latentis ({why}).")
@@ -178,10 +186,12 @@ def main():
             md.append(f"| {n}x{d}, k={k} | " + " | ".join(f"{m[c]*1e3:.2f}" for c in names) + " |")
         md.append("")
         for n, d, k, _, (ops, total) in profiles:
-            md += [f"torch.profiler, robust forward + backward at {n}x{d}, k={k}: self time per op (ms per run; "
-                   f"{total:.1f} ms in all ops), the largest first:", "",
-                   "| op | calls per run | self time (ms) |", "|---|---:|---:|",
-                   *[f"| `{name}` | {calls} | {t:.2f} |" for name, calls, t in ops], ""]
+            md += [f"torch.profiler, robust forward + backward at {n}x{d}, k={k}: self time per op and input shapes "
+                   f"(ms per run; {total:.1f} ms in all ops), the largest first. Beyond the two products, the time "
+                   f"goes to elementwise ops over (n, d) arrays, most to those that write a new one (each a fresh "
+                   f"{n*d*4/2**20:.0f} MiB buffer, first touched page by page):", "",
+                   "| op | input shapes | calls per run | self time (ms) |", "|---|---|---:|---:|",
+                   *[f"| `{name}` | `{shapes}` | {calls} | {t:.2f} |" for name, shapes, calls, t in ops], ""]
     md = "\n".join(md)
     print(md)
     out = Path(args.out) if args.out else Path(__file__).parent / 'results' / f"relative{'.cuda' if dev.type == 'cuda' else ''}.md"
