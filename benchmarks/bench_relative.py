@@ -147,7 +147,7 @@ def main():
     agree = agreement(latentis, dev)
     batches = [256, 1024, 4096] if not args.quick else [256, 1024]
     shapes = [(n, d, k) for n in batches for d in (384, 768) for k in (300, 768, 1536)]
-    rows, t_start = [], time.perf_counter()
+    rows, t_start, load0 = [], time.perf_counter(), os.getloadavg()[0]
     for n, d, k in shapes:
         m = timeit(variants(n, d, k, dev, latentis), args.repeats)
         rows.append((n, d, k, m))
@@ -162,7 +162,8 @@ def main():
     where = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else \
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores visible, {args.threads} torch thread(s), CPU"
     info = (f"torch {torch.__version__}, {where}, float32; {args.repeats} rounds that run every variant once, in turn: "
-            f"times are medians, ratios the median over rounds of the two times in the same round; whole run {wall:.0f} s")
+            f"times are medians, ratios the median over rounds of the two times in the same round; whole run {wall:.0f} s; "
+            f"load average {load0:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
     peer = (f"Peer measured: latentis {lat_version} (largest difference of its cosines from ours on a 256 x 64 batch: "
             f"vanilla {agree['vanilla']:.1e}, robust {agree['robust']:.1e})." if latentis is not None
             else f"Peer not measured: latentis ({why}).")

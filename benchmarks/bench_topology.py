@@ -216,7 +216,7 @@ def main():
     torch.set_num_threads(args.threads)
     dev = torch.device(args.device)
     peers, skipped = load_peers()
-    t_start = time.perf_counter()
+    t_start, load0 = time.perf_counter(), os.getloadavg()[0]
     agree = agreement(8, 64, 32, peers)
     scale = 0.5 if args.quick else 1
     train_rows, scaling_rows = [], []
@@ -267,7 +267,8 @@ def main():
         f"Machine: {where}; torch {torch.__version__}; ours on {kernels}; float32; medians over rounds that run every "
         f"variant once in a shuffled order (100 rounds at n = 16 down to 2 at n = 1024), ratios the median over rounds "
         f"of the two times in the same round; "
-        f"whole run {wall:.0f} s.", "",
+        f"whole run {wall:.0f} s; load average {load0:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
+        f"({os.cpu_count()} cores).", "",
         f"Peers measured: {measured}. Not measured: {not_measured}.", "",
         "ours = `topo_densification_loss(z, y, beta).backward()` on a class-grouped batch; two-step = "
         "`densification_penalty(class_death_times(z, y), beta)` and backward, as `DensificationCallback` calls it; gudhi, scipy and giotto-ph "
