@@ -28,11 +28,12 @@ step() {   # name, time limit in seconds, command...: run it, keep its log, reco
   else status=1; rows+=("| $name | FAILED (exit $rc$([ $rc -eq 124 ] && echo ', over its time limit')) | $((SECONDS - t)) s |"); fi
 }
 flags=(); [ "$DEVICE" = cuda ] && flags=(--flags cuda)
+small=(); [ "$DEVICE" = cuda ] || small=(--quick --repeats 3)   # a dry run on the CPU: a smaller grid, in time
 # the notebooks that hold `cuda` cells; their other cells run too (they take seconds)
 step cuda-cells 90 "$NBDEV_TEST" "${flags[@]}" --n-workers 2 --timing --file-re '^(10_relative|20_topology)\.ipynb$'
 if ! grep -q '20_topology.ipynb' "$logs/cuda-cells.log"; then status=1; rows+=("| cuda-cells | FAILED: the notebooks did not run | |"); fi
 step bench-topology 120 "$PY" benchmarks/bench_topology.py --quick --device "$DEVICE" --out "$OUT/topology.$DEVICE.md"
-step bench-relative 75 "$PY" benchmarks/bench_relative.py --device "$DEVICE" --out "$OUT/relative.$DEVICE.md"
+step bench-relative 75 "$PY" benchmarks/bench_relative.py "${small[@]}" --device "$DEVICE" --out "$OUT/relative.$DEVICE.md"
 gpu=$("$PY" -c "import torch; print(torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no CUDA device')" 2>&1 | tail -n 1)
 {
   echo "# GPU check"
