@@ -66,71 +66,87 @@ def _njit(**kw):
 
 _compiled = numba is not None                                      # use the compiled CPU kernels (tests switch it off)
 
+_KERNEL_DTYPES = (torch.float32, torch.float64)
+
 def _use_compiled(*ts):
     "Whether the compiled kernels can take these tensors: numba present, on the CPU, float32 or float64."
-    return _compiled and all(t.device.type == 'cpu' and t.dtype in (torch.float32, torch.float64) for t in ts)
+    return _compiled and all(t.device.type == 'cpu' and t.dtype in _KERNEL_DTYPES for t in ts)
 
-@_njit()
-def _prim_gram_nb(gram, n_valid, parent):
-    "Prim on each cloud's Gram matrix `gram` (b, n, n) of centred points: fills `parent` (b, n), root 0, padding → 0."
-    b, n, _ = gram.shape
-    best = np.empty(n, dtype=gram.dtype)                           # squared distance of each vertex to the tree
-    s = np.empty(n, dtype=gram.dtype)                              # squared norms: the diagonal
-    done = np.empty(n, dtype=np.bool_)
+@_njit(fastmath={'reassoc', 'contract'})
+def _tree_nb(xs, x, n_valid, child, parent, times):
+    "Prim on each cloud of `xs` (b, n, d), root 0, first on ties, distances formed as vertices join; edges by length."
+    b, n, d = xs.shape
+    zero = np.zeros(1, dtype=xs.dtype)[0]                         # sums in the dtype of xs (the choice dtype)
+    best = np.empty(n, dtype=xs.dtype)                            # squared distance of each vertex to the tree
+    par = np.zeros(n, dtype=np.int64)
+    done = np.zeros(n, dtype=np.bool_)
+    length = np.empty(max(n - 1, 0), dtype=np.float64)
+    sumsq = 0.                                                    # Σ xs², read on the way (the check of the values)
     for c in range(b):
-        m, par = n_valid[c], parent[c]
-        par[:] = 0
-        for v in range(m): s[v] = gram[c, v, v]
-        row = gram[c, 0]
-        for v in range(1, m):
-            best[v] = s[0] + s[v] - 2*row[v]; done[v] = False
-        for _ in range(m - 1):
-            j, bj = -1, np.inf
-            for v in range(1, m):                                  # nearest vertex outside the tree (first on ties)
-                if not done[v] and (j < 0 or best[v] < bj): j, bj = v, best[v]
+        m = n_valid[c]
+        best[:m] = np.inf; done[:m] = False; par[:m] = 0
+        for k in range(d): sumsq += xs[c, 0, k] * xs[c, 0, k]
+        j = 0                                                     # the vertex that joins the tree
+        for step in range(m - 1):
             done[j] = True
-            row, sj = gram[c, j], s[j]
-            for v in range(1, m):                                  # one row of the Gram matrix updates the rest
-                dv = sj + s[v] - 2*row[v]
-                if dv < best[v] and not done[v]: best[v], par[v] = dv, j
-    return parent
+            xj, nxt, b_nxt = xs[c, j], -1, np.inf
+            for v in range(1, m):                                 # its distances to the vertices outside the tree
+                if done[v]: continue
+                xv, s = xs[c, v], zero
+                if step == 0:                                     # the first step reads every point once
+                    q = zero
+                    for k in range(d):
+                        t = xv[k] - xj[k]; s += t*t; q += xv[k]*xv[k]
+                    sumsq += q
+                else:
+                    for k in range(d):
+                        t = xv[k] - xj[k]; s += t*t
+                if s < best[v]: best[v], par[v] = s, j
+                if nxt < 0 or best[v] < b_nxt: nxt, b_nxt = v, best[v]   # the nearest of them joins next
+            j = nxt
+        for v in range(1, m):                                     # lengths from the differences of x, in float64
+            xv, xp, s2 = x[c, v], x[c, par[v]], 0.
+            for k in range(d): s2 += (xv[k] - xp[k])**2
+            length[v-1] = np.sqrt(s2)
+        e_real = max(m - 1, 0)
+        order = np.argsort(length[:e_real], kind='mergesort')
+        for e in range(e_real):
+            times[c, e], child[c, e], parent[c, e] = length[order[e]], order[e] + 1, par[order[e] + 1]
+        for e in range(e_real, n - 1):                            # padding: NaN, an edge (0, 0) that is never used
+            times[c, e], child[c, e], parent[c, e] = np.nan, 0, 0
+    return sumsq
 
 @_njit(fastmath={'reassoc'})
-def _lengths_nb(x, parent, out):
-    "‖x[v] − x[parent[v]]‖ for v ≥ 1 of each cloud into `out` (b, n-1)."
+def _edges_grad_nb(x, child, parent, times, g, scale):
+    "Gradient of `scale` · Σ g·times with respect to `x` (b, n, d), none through zero lengths: a new array."
     b, n, d = x.shape
+    grad = np.empty_like(x)
+    co = np.empty(1, dtype=x.dtype)                                # each edge's coefficient, in x's dtype (vectorises)
     for c in range(b):
-        for v in range(1, n):
-            xv, xp, s = x[c, v], x[c, parent[c, v]], 0.
-            for k in range(d): s += (xv[k] - xp[k])**2
-            out[c, v-1] = np.sqrt(s)
-    return out
-
-@_njit(fastmath={'reassoc'})
-def _lengths_grad_nb(x, parent, length, g, grad):
-    "Gradient of Σ g·length with respect to `x` into `grad` (b, n, d), 0 through zero-length edges."
-    b, n, d = x.shape
-    t = np.empty(d, dtype=grad.dtype)                              # one edge's term (rows as views: vectorised loops)
-    grad[:] = 0
-    for c in range(b):
-        for v in range(1, n):
-            if length[c, v-1] > 0:
-                co, p = g[c, v-1] / length[c, v-1], parent[c, v]
-                xv, xp, gv, gp = x[c, v], x[c, p], grad[c, v], grad[c, p]
-                for k in range(d): t[k] = co*(xv[k] - xp[k])
-                for k in range(d): gv[k] += t[k]
-                for k in range(d): gp[k] -= t[k]
+        m = 1                                                      # real vertices: one more than the real edges
+        while m < n and not np.isnan(times[c, m - 1]): m += 1
+        grad[c, 0] = 0; grad[c, m:] = 0                             # the root and the padding are no edge's child
+        for e in range(m - 1):                                     # each other vertex ends one edge: its term
+            l, xv, xp, gv = times[c, e], x[c, child[c, e]], x[c, parent[c, e]], grad[c, child[c, e]]
+            co[0] = scale * g[c, e] / l if l > 0 else 0.
+            for k in range(d): gv[k] = co[0]*(xv[k] - xp[k])
+        for e in range(m - 1):                                     # and the opposite on its parent
+            l, xv, xp, gp = times[c, e], x[c, child[c, e]], x[c, parent[c, e]], grad[c, parent[c, e]]
+            co[0] = scale * g[c, e] / l if l > 0 else 0.
+            for k in range(d): gp[k] -= co[0]*(xv[k] - xp[k])
     return grad
 
-def _tree_parents(x, valid=None, choice_dtype=None):
-    "Parents of a minimum spanning tree of each cloud (b, n, d), chosen without gradient: compiled on the CPU, batched torch elsewhere."
+def _compiled_tree(x, n_valid=None, choice_dtype=None):
+    "The edges of each cloud's tree by increasing length, from `_tree_nb` on a CPU tensor (b, n, d): numpy arrays."
     b, n, _ = x.shape
-    if not (_use_compiled(x) and (choice_dtype or x.dtype) in (torch.float32, torch.float64)):
-        return _prim_parents(_squared_distances(x, valid, choice_dtype), valid)
-    xc = _centred(x, valid, choice_dtype)
-    with torch.no_grad(): gram = torch.bmm(xc, xc.transpose(1, 2))
-    n_valid = np.full(b, n, dtype=np.int64) if valid is None else valid.sum(1).numpy()
-    return torch.from_numpy(_prim_gram_nb(gram.numpy(), n_valid, np.empty((b, n), dtype=np.int64)))
+    xn = x.detach().contiguous().numpy()
+    same = choice_dtype is None or choice_dtype == x.dtype
+    xs = xn if same else x.detach().to(choice_dtype).contiguous().numpy()
+    nv = np.full(b, n, dtype=np.int64) if n_valid is None else n_valid
+    child, parent = np.empty((b, n - 1), dtype=np.int64), np.empty((b, n - 1), dtype=np.int64)
+    times = np.empty((b, n - 1), dtype=xn.dtype)
+    _tree_nb(xs, xn, nv, child, parent, times)
+    return times, child, parent
 
 # %% ../nbs/20_topology.ipynb #e869129f
 class _EdgeLengths(torch.autograd.Function):
@@ -138,13 +154,6 @@ class _EdgeLengths(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, parent):
         b, n, d = x.shape
-        ctx.compiled = _use_compiled(x)
-        if ctx.compiled:                                            # one pass over x, nothing of size (b, n, d) kept
-            x, parent = x.detach().contiguous(), parent.contiguous()
-            length = _lengths_nb(x.numpy(), parent.numpy(), x.new_empty(b, n-1).numpy())
-            length = torch.from_numpy(length)
-            ctx.save_for_backward(x, parent, length)
-            return length
         idx = (parent[:, 1:] + torch.arange(b, device=x.device)[:, None] * n).reshape(-1)
         diff = x[:, 1:] - x.reshape(b*n, d).index_select(0, idx).view(b, n-1, d)
         length = torch.linalg.vector_norm(diff, dim=-1)
@@ -154,11 +163,6 @@ class _EdgeLengths(torch.autograd.Function):
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, g):
-        if ctx.compiled:
-            x, parent, length = ctx.saved_tensors
-            grad = torch.empty_like(x)
-            _lengths_grad_nb(x.numpy(), parent.numpy(), length.numpy(), g.to(x.dtype).contiguous().numpy(), grad.numpy())
-            return grad, None
         diff, length, idx = ctx.saved_tensors
         b, m, d = diff.shape
         coef = torch.where(length > 0, g / torch.where(length > 0, length, 1.), 0.)
@@ -171,31 +175,64 @@ def _edge_lengths(x, parent):
     "Lengths of the edges (parent[v], v), v ≥ 1, of each cloud, differentiable: (b, n, d) → (b, n-1)."
     return _EdgeLengths.apply(x, parent)
 
+class _CompiledDeathTimes(torch.autograd.Function):
+    "Sorted death times of each cloud (b, n, d) by the compiled kernels, NaN after a cloud's `n_valid - 1` real ones."
+    @staticmethod
+    def forward(ctx, x, n_valid, choice_dtype):
+        x = x.detach().contiguous()
+        times, child, parent = _compiled_tree(x, n_valid, choice_dtype)
+        times = torch.from_numpy(times)
+        ctx.save_for_backward(x, torch.from_numpy(child), torch.from_numpy(parent), times)
+        return times
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, g):
+        x, child, parent, times = ctx.saved_tensors
+        g = g.to(x.dtype).contiguous().numpy()
+        return torch.from_numpy(_edges_grad_nb(x.numpy(), child.numpy(), parent.numpy(), times.numpy(), g, 1.)), None, None
+
 # %% ../nbs/20_topology.ipynb #1fa8d2e8
-def _check_points(x, name='x'):
-    "Raise a clear error unless `x` is a finite floating-point tensor."
+def _check_type(x, name):
+    "Raise a clear error unless `x` is a floating-point tensor."
     if not isinstance(x, torch.Tensor): raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     if not x.is_floating_point(): raise TypeError(f"{name} must be a floating-point tensor, got {x.dtype}")
+
+def _check_values(x, name, sumsq=None):
+    "Raise a clear error if `x` holds NaN or inf, or values whose squared distances overflow or underflow."
     if x.numel() == 0: return
+    fi = torch.finfo(x.dtype)
+    hi, lo = math.sqrt(fi.max / (4 * x.shape[-1])), math.sqrt(fi.tiny) * 2**12
+    # one pass (or the Σx² a compiled kernel returned): NaN or inf if any entry is
+    norm = float(torch.linalg.vector_norm(x.detach())) if sumsq is None else math.sqrt(sumsq)
+    if 2 * math.sqrt(x.numel()) * lo <= norm <= hi / 2: return   # then lo < max |entry| < hi: nothing to report
     big = float(x.detach().abs().amax())                                 # NaN or inf if any entry is
     if not math.isfinite(big): raise ValueError(f"{name} holds non-finite values (NaN or inf)")
-    fi = torch.finfo(x.dtype)
-    if big > math.sqrt(fi.max / (4 * x.shape[-1])):
+    if big > hi:
         raise ValueError(f"overflow: {name} holds coordinates up to {big:.1e}, whose squared distances overflow "
                          f"{x.dtype}; rescale or centre the points (death times scale with them) or use float64")
-    if 0 < big < math.sqrt(fi.tiny) * 2**12:
+    if 0 < big < lo:
         raise ValueError(f"underflow: {name} holds coordinates of at most {big:.1e}, whose squared distances "
                          f"underflow {x.dtype}; rescale the points (death times scale with them) or use float64")
+
+def _check_points(x, name='x'):
+    "Raise a clear error unless `x` is a finite floating-point tensor."
+    _check_type(x, name); _check_values(x, name)
 
 def _death_times_padded(x, valid=None, choice_dtype=None):
     "Sorted death times of each cloud of `x` (b, n, d), NaN after the `n_valid - 1` real ones: (b, n-1) and its mask."
     b, n, _ = x.shape
-    lengths = _edge_lengths(x, _tree_parents(x, valid, choice_dtype))
-    if valid is None: return lengths.sort(1).values, torch.ones_like(lengths, dtype=torch.bool)   # no padding to mask
-    n_valid = torch.full((b,), n, device=x.device) if valid is None else valid.sum(1)
+    n_valid = None if valid is None else valid.sum(1)
+    compiled = _use_compiled(x) and (choice_dtype or x.dtype) in (torch.float32, torch.float64)
+    if compiled: times = _CompiledDeathTimes.apply(x, None if valid is None else n_valid.numpy(), choice_dtype)
+    else: lengths = _edge_lengths(x, _prim_parents(_squared_distances(x, valid, choice_dtype), valid))
+    if valid is None:                                             # no padding to mask
+        return (times if compiled else lengths.sort(1).values), torch.ones(b, n - 1, dtype=torch.bool, device=x.device)
     mask = torch.arange(n - 1, device=x.device)[None] < (n_valid - 1)[:, None]   # edge v-1 ends at vertex v; real vertices come first
-    times = torch.where(mask, lengths, float('inf')).sort(1).values
-    return torch.where(mask, times, float('nan')), mask
+    if not compiled:                                              # the compiled kernels sort and pad themselves
+        times = torch.where(mask, lengths, float('inf')).sort(1).values
+        times = torch.where(mask, times, float('nan'))
+    return times, mask
 
 # %% ../nbs/20_topology.ipynb #9f758a17
 def death_times(x:torch.Tensor, # points, shape (n, d), or a batch of equal-size clouds, shape (b, n, d)
@@ -220,26 +257,46 @@ class ClassDeathTimes:
 
     def values(self): return self.times[self.mask]
 
-# %% ../nbs/20_topology.ipynb #fc5c1813
-def class_death_times(z:torch.Tensor, # batch of points, shape (n, d)
-                      y:torch.Tensor, # class labels, shape (n,), integers
-                      min_points:int=2, # classes with fewer points are skipped or rejected (see `on_small`)
-                      on_small:str='skip', # 'skip': leave small classes out and count them; 'raise': ValueError
-                      choice_dtype:torch.dtype|None=None, # dtype of the distances that choose the trees
-                     ) -> ClassDeathTimes:
-    "Death times of each class's point cloud in a labelled batch, all classes in one batched computation."
-    _check_points(z, 'z')
+# %% ../nbs/20_topology.ipynb #b7c4e2a1
+def _check_batch(z, y, on_small, values=True):
+    "Validate a labelled batch (points `z` (n, d), integer labels `y` (n,)); return `y` as a tensor on z's device."
+    _check_type(z, 'z')
+    if values: _check_values(z, 'z')
     if z.ndim != 2: raise ValueError(f"z must have shape (n, d), got {tuple(z.shape)}")
     if not isinstance(y, torch.Tensor): y = torch.as_tensor(y)
     if y.ndim != 1: raise ValueError(f"y must have shape (n,), got {tuple(y.shape)}")
     if y.is_floating_point() or y.is_complex(): raise TypeError(f"y must hold integer labels, got {y.dtype}")
-    if len(y) != len(z): raise ValueError(f"labels and batch size mismatch: {len(y)} labels for {len(z)} points")
-    if len(z) == 0: raise ValueError("empty batch: no points to compute death times on")
+    if y.shape[0] != z.shape[0]:
+        raise ValueError(f"labels and batch size mismatch: {y.shape[0]} labels for {z.shape[0]} points")
+    if z.shape[0] == 0: raise ValueError("empty batch: no points to compute death times on")
     if on_small not in ('skip', 'raise'): raise ValueError(f"on_small must be 'skip' or 'raise', got {on_small!r}")
-    y = y.to(z.device)
+    return y if y.device == z.device else y.to(z.device)
+
+@_njit()
+def _runs_nb(y):
+    "m if `y` holds runs of m equal labels, increasing from run to run (a class-grouped batch), else 0."
+    n, m = len(y), 1
+    while m < n and y[m] == y[0]: m += 1
+    if n % m: return 0
+    for s in range(0, n, m):
+        if s > 0 and y[s] <= y[s-1]: return 0
+        for i in range(s + 1, s + m):
+            if y[i] != y[s]: return 0
+    return m
+
+def _grouped_runs(z, y):
+    "Points per class of a class-grouped batch with equal classes (labels sorted) on the compiled path, else 0."
+    return int(_runs_nb(y.numpy())) if _use_compiled(z) and y.dtype != torch.bool else 0
+
+def _class_death_times(z, y, min_points, on_small, choice_dtype, runs):
+    "`class_death_times` of a checked batch; `runs` = `_grouped_runs(z, y)`."
+    if runs and runs >= min_points:                                       # a class-grouped batch: no labels to sort
+        c = len(y) // runs
+        times, mask = _death_times_padded(z.reshape(c, runs, z.shape[1]), None, choice_dtype)
+        return ClassDeathTimes(times, mask, y[::runs].clone(), torch.full((c,), runs, device=z.device), 0)
     classes, inverse, counts = torch.unique(y, return_inverse=True, return_counts=True)
     lo, hi = (int(v) for v in torch.aminmax(counts))
-    if lo == hi >= min_points:                                       # equal classes (class-grouped batches): no padding
+    if lo == hi >= min_points:                                       # equal classes: no padding
         grouped = bool((inverse[1:] >= inverse[:-1]).all())
         padded = (z if grouped else z[torch.argsort(inverse, stable=True)]).reshape(len(counts), hi, z.shape[1])
         times, mask = _death_times_padded(padded, None, choice_dtype)
@@ -264,8 +321,26 @@ def class_death_times(z:torch.Tensor, # batch of points, shape (n, d)
     times, mask = _death_times_padded(padded, valid, choice_dtype)
     return ClassDeathTimes(times, mask, classes[keep], counts[keep], n_skipped)
 
+# %% ../nbs/20_topology.ipynb #fc5c1813
+def class_death_times(z:torch.Tensor, # batch of points, shape (n, d)
+                      y:torch.Tensor, # class labels, shape (n,), integers
+                      min_points:int=2, # classes with fewer points are skipped or rejected (see `on_small`)
+                      on_small:str='skip', # 'skip': leave small classes out and count them; 'raise': ValueError
+                      choice_dtype:torch.dtype|None=None, # dtype of the distances that choose the trees
+                     ) -> ClassDeathTimes:
+    "Death times of each class's point cloud in a labelled batch, all classes in one batched computation."
+    y = _check_batch(z, y, on_small)
+    return _class_death_times(z, y, min_points, on_small, choice_dtype, _grouped_runs(z, y))
+
 # %% ../nbs/20_topology.ipynb #ae2eaf66
 _PENALTIES = dict(abs=lambda u: u.abs(), squared=lambda u: u*u, relu=torch.relu)
+_VARIANT_CODES = {v: i for i, v in enumerate(_PENALTIES)}       # the variants' numbers in the compiled kernels
+
+def _check_penalty(beta, variant, reduction):
+    "Validate the settings of the densification loss."
+    if variant not in _PENALTIES: raise ValueError(f"variant must be one of {list(_PENALTIES)}, got {variant!r}")
+    if reduction not in ('sum', 'mean'): raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
+    if not math.isfinite(beta) or beta < 0: raise ValueError(f"beta must be a finite number >= 0, got {beta}")
 
 # %% ../nbs/20_topology.ipynb #0809421a
 def densification_penalty(cdt:ClassDeathTimes, # death times of the classes of a batch (`class_death_times`)
@@ -274,13 +349,78 @@ def densification_penalty(cdt:ClassDeathTimes, # death times of the classes of a
                           reduction:str='mean', # over classes: 'mean' (Hofer) or 'sum' (the paper); always summed within a class
                          ) -> torch.Tensor: # scalar
     "Topological densification loss of precomputed per-class death times."
-    if variant not in _PENALTIES: raise ValueError(f"variant must be one of {list(_PENALTIES)}, got {variant!r}")
-    if reduction not in ('sum', 'mean'): raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
-    if not np.isfinite(beta) or beta < 0: raise ValueError(f"beta must be a finite number >= 0, got {beta}")
+    _check_penalty(beta, variant, reduction)
+    if cdt.times.numel() == 0: return cdt.times.sum()                  # no class to densify: 0
+    if _use_compiled(cdt.times):                                       # padding is NaN in `times`
+        scale = 1. if reduction == 'sum' else 1. / cdt.times.shape[0]
+        return _CompiledPenalty.apply(cdt.times, float(beta), _VARIANT_CODES[variant], scale)
     per_class = _PENALTIES[variant](cdt.times - beta)
     per_class = (per_class if bool(cdt.mask.all()) else torch.where(cdt.mask, per_class, 0.)).sum(1)
-    if per_class.numel() == 0: return cdt.times.sum()                  # no class to densify: 0
     return per_class.sum() if reduction == 'sum' else per_class.mean()
+
+# %% ../nbs/20_topology.ipynb #d3f81c62
+@_njit()
+def _penalty_nb(times, beta, variant, coef):
+    "Σ ℓ(t − β) over `times` (b, m), NaN (padding) left out, ℓ = |u|, u², max(u, 0) (variant 0, 1, 2); ℓ' into `coef`."
+    total = 0.
+    for c in range(times.shape[0]):
+        for e in range(times.shape[1]):
+            u = times[c, e] - beta
+            if np.isnan(u): coef[c, e] = 0
+            elif variant == 0: total += abs(u); coef[c, e] = (u > 0) - (u < 0)   # 0 at u = 0, as torch's
+            elif variant == 1: total += u*u; coef[c, e] = 2*u
+            else: total += max(u, 0.); coef[c, e] = u > 0
+    return total
+
+class _CompiledPenalty(torch.autograd.Function):
+    "`scale` · Σ ℓ(t − β) of death times (b, m) on the CPU, NaN left out, by one compiled loop each way."
+    @staticmethod
+    def forward(ctx, times, beta, variant, scale):
+        t = times.detach().contiguous().numpy()
+        coef = np.empty_like(t)
+        loss = _penalty_nb(t, beta, variant, coef) * scale
+        ctx.save_for_backward(torch.from_numpy(coef)); ctx.scale = scale
+        return torch.tensor(loss, dtype=times.dtype)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, g):
+        coef, = ctx.saved_tensors
+        return coef * (float(g) * ctx.scale), None, None, None
+
+@_njit(fastmath={'reassoc'})
+def _grouped_loss_nb(x, y, beta, variant, mean, min_runs, need_grad):
+    "L_β of a class-grouped batch x (N, d), labels y, in one call, and its gradient: (m, Σx², loss, gradient)."
+    m = _runs_nb(y)                                                # points per class; classes are consecutive rows
+    m = m if m >= min_runs else 0                                  # m = 0: not grouped, nothing done
+    n, d = x.shape
+    grad = np.empty((0, 0), dtype=x.dtype)
+    if m == 0: return 0, 0., 0., grad
+    b = n // m
+    child, parent = np.empty((b, m - 1), dtype=np.int64), np.empty((b, m - 1), dtype=np.int64)
+    times, coef = np.empty((b, m - 1), dtype=x.dtype), np.empty((b, m - 1), dtype=x.dtype)
+    xb = x.reshape(b, m, d)
+    sumsq = _tree_nb(xb, xb, np.full(b, m, dtype=np.int64), child, parent, times)   # and Σx², for the value check
+    scale = 1. / b if mean else 1.
+    loss = _penalty_nb(times, beta, variant, coef) * scale
+    if need_grad: grad = _edges_grad_nb(xb, child, parent, times, coef, scale).reshape(n, d)   # while x is in cache
+    return m, sumsq, loss, grad
+
+class _GroupedLoss(torch.autograd.Function):
+    "The loss `_grouped_loss_nb` found (`args`: its arguments) and its gradient, computed in the same pass."
+    @staticmethod
+    def forward(ctx, z, xc, res, args):
+        _, _, loss, ctx.grad = res
+        ctx.save_for_backward(xc); ctx.args = args
+        return torch.tensor(loss, dtype=z.dtype)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, g):
+        grad, ctx.grad = ctx.grad, None                            # taken once: a second backward recomputes it
+        if grad is None: grad = _grouped_loss_nb(ctx.saved_tensors[0].numpy(), *ctx.args)[3]
+        grad, g = torch.from_numpy(grad), float(g)
+        return (grad if g == 1 else grad.mul_(g)), None, None, None
 
 # %% ../nbs/20_topology.ipynb #1bbe5c1c
 def topo_densification_loss(z:torch.Tensor, # batch of points (latents or relative vectors), shape (n, d)
@@ -292,7 +432,18 @@ def topo_densification_loss(z:torch.Tensor, # batch of points (latents or relati
                             on_small:str='skip', # 'skip' or 'raise' for classes with fewer than `min_points` points
                            ) -> torch.Tensor: # scalar
     "Hofer et al.'s topological densification loss $L_\\beta$ of a labelled batch."
-    return densification_penalty(class_death_times(z, y, min_points, on_small), beta, variant, reduction)
+    y = _check_batch(z, y, on_small, values=False)                  # the values are checked below
+    _check_penalty(beta, variant, reduction)
+    if _compiled and z.device.type == 'cpu' and z.dtype in _KERNEL_DTYPES and y.dtype != torch.bool:
+        xc = z.detach().contiguous()                                # a class-grouped batch: one compiled pass
+        args = (y.numpy(), float(beta), _VARIANT_CODES[variant], reduction == 'mean', max(min_points, 2),
+                z.requires_grad and torch.is_grad_enabled())
+        res = _grouped_loss_nb(xc.numpy(), *args)
+        if res[0]:
+            _check_values(z, 'z', res[1])
+            return _GroupedLoss.apply(z, xc, res, args)
+    _check_values(z, 'z')
+    return densification_penalty(_class_death_times(z, y, min_points, on_small, None, 0), beta, variant, reduction)
 
 # %% ../nbs/20_topology.ipynb #2d1cdbda
 def sample_death_times(z:torch.Tensor, # points, shape (n, d)
