@@ -14,12 +14,13 @@ import math
 from dataclasses import dataclass
 import numpy as np
 import torch
-try: import numba                  # compiled Prim and edge lengths on the CPU; the pure-torch path runs without it
+# compiled Prim and edge lengths on the CPU; the pure-torch path runs without it
+try: import numba
 except ImportError: numba = None
 
 # %% ../nbs/20_topology.ipynb #c05b727e
 def _centred(x, valid=None, dtype=None):
-    "Each cloud centred on its valid points (padding set to 0), without gradient: (b, n, d) → (b, n, d)."
+    "Each cloud centred on its valid points (padding set to 0), no gradient: (b, n, d) → (b, n, d)."
     with torch.no_grad():
         x = x.detach().to(dtype or x.dtype)
         if valid is None: return x - x.mean(1, keepdim=True)      # centring reduces cancellation
@@ -27,7 +28,7 @@ def _centred(x, valid=None, dtype=None):
         return (x - (x*w).sum(1, keepdim=True) / w.sum(1, keepdim=True).clamp_min(1)) * w
 
 def _squared_distances(x, valid=None, dtype=None):
-    "Squared Euclidean distances of each cloud, without gradient, diagonal set to inf: (b, n, d) → (b, n, n)."
+    "Squared distances of each cloud, no gradient, diagonal inf: (b, n, d) → (b, n, n)."
     x = _centred(x, valid, dtype)
     with torch.no_grad():
         sq = torch.linalg.vector_norm(x, dim=-1).square_()
@@ -37,51 +38,61 @@ def _squared_distances(x, valid=None, dtype=None):
 
 # %% ../nbs/20_topology.ipynb #2605f980
 def _prim_parents(dist, valid=None):
-    "Parent of every vertex in a minimum spanning tree of each cloud rooted at vertex 0 (edges `(parent[v], v)`, v ≥ 1): (b, n, n) → (b, n)."
+    "Each vertex's parent in an MST of each cloud, rooted at vertex 0: (b, n, n) → (b, n)."
     b, n, _ = dist.shape
     inf, dev = float('inf'), dist.device
     if n < 2: return torch.zeros(b, n, dtype=torch.long, device=dev)
     offsets = torch.arange(b, device=dev)[:, None] * n
-    penalty = torch.zeros(b, n, dtype=dist.dtype, device=dev)      # inf for vertices in the tree or padding
+    # inf for vertices in the tree or padding
+    penalty = torch.zeros(b, n, dtype=dist.dtype, device=dev)
     if valid is not None: penalty.masked_fill_(~valid, inf)
     penalty[:, 0] = inf                                           # the tree starts at vertex 0
-    best = dist[:, 0, :] + penalty                                # distance of each vertex to the tree
+    # distance of each vertex to the tree
+    best = dist[:, 0, :] + penalty
     flat, children = dist.reshape(b*n, n), []
     for _ in range(n - 1):
-        j = best.argmin(1, keepdim=True)                          # nearest vertex outside the tree joins it
+        # nearest vertex outside the tree joins it
+        j = best.argmin(1, keepdim=True)
         children.append(j)
         penalty.scatter_(1, j, inf)
         torch.minimum(best, flat.index_select(0, (j + offsets).view(-1)), out=best).add_(penalty)
     child = torch.cat(children, 1)
-    # each vertex's parent is its nearest vertex among those that joined before it (what Prim attached it to)
-    rank = torch.full((b, n), n, device=dev).scatter_reduce_(1, child, torch.arange(1, n, device=dev).expand(b, -1), 'amin')
-    rank[:, 0] = 0                                                # steps past a padded cloud's end repeat vertex 0
+    # each vertex's parent is its nearest vertex among those that joined before it
+    # (what Prim attached it to)
+    rank = torch.full((b, n), n, device=dev).scatter_reduce_(
+        1, child, torch.arange(1, n, device=dev).expand(b, -1), 'amin')
+    # steps past a padded cloud's end repeat vertex 0
+    rank[:, 0] = 0
     earlier = rank[:, None, :] < rank[:, :, None]                 # earlier[v, u]: u joined before v
     return torch.where(earlier, dist, inf).argmin(2)
 
 # %% ../nbs/20_topology.ipynb #5b1e0c7a
 def _njit(**kw):
-    "numba's `njit` (cached, without the GIL) when numba is installed, else the plain Python function (never called then)."
+    "numba's `njit` (cached, no GIL) with numba, else the plain Python function (never called)."
     return numba.njit(cache=True, nogil=True, **kw) if numba is not None else (lambda f: f)
 
-_compiled = numba is not None                                      # use the compiled CPU kernels (tests switch it off)
+# use the compiled CPU kernels (tests switch it off)
+_compiled = numba is not None
 
 _KERNEL_DTYPES = (torch.float32, torch.float64)
 
 def _use_compiled(*ts):
-    "Whether the compiled kernels can take these tensors: numba present, on the CPU, float32 or float64."
+    "Whether the compiled kernels take these tensors: numba present, CPU, float32 or float64."
     return _compiled and all(t.device.type == 'cpu' and t.dtype in _KERNEL_DTYPES for t in ts)
 
 @_njit(fastmath={'reassoc', 'contract'})
 def _tree_nb(xs, x, n_valid, child, parent, times):
-    "Prim on each cloud of `xs` (b, n, d), root 0, first on ties, distances formed as vertices join; edges by length."
+    "Prim on each cloud of `xs` (b, n, d), root 0, first on ties; edges by length."
     b, n, d = xs.shape
-    zero = np.zeros(1, dtype=xs.dtype)[0]                         # sums in the dtype of xs (the choice dtype)
-    best = np.empty(n, dtype=xs.dtype)                            # squared distance of each vertex to the tree
+    # sums in the dtype of xs (the choice dtype)
+    zero = np.zeros(1, dtype=xs.dtype)[0]
+    # squared distance of each vertex to the tree
+    best = np.empty(n, dtype=xs.dtype)
     par = np.zeros(n, dtype=np.int64)
     done = np.zeros(n, dtype=np.bool_)
     length = np.empty(max(n - 1, 0), dtype=np.float64)
-    sumsq = 0.                                                    # Σ xs², read on the way (the check of the values)
+    # Σ xs², read on the way (the check of the values)
+    sumsq = 0.
     for c in range(b):
         m = n_valid[c]
         best[:m] = np.inf; done[:m] = False; par[:m] = 0
@@ -90,10 +101,12 @@ def _tree_nb(xs, x, n_valid, child, parent, times):
         for step in range(m - 1):
             done[j] = True
             xj, nxt, b_nxt = xs[c, j], -1, np.inf
-            for v in range(1, m):                                 # its distances to the vertices outside the tree
+            # its distances to the vertices outside the tree
+            for v in range(1, m):
                 if done[v]: continue
                 xv, s = xs[c, v], zero
-                if step == 0:                                     # the first step reads every point once
+                # the first step reads every point once
+                if step == 0:
                     q = zero
                     for k in range(d):
                         t = xv[k] - xj[k]; s += t*t; q += xv[k]*xv[k]
@@ -102,42 +115,52 @@ def _tree_nb(xs, x, n_valid, child, parent, times):
                     for k in range(d):
                         t = xv[k] - xj[k]; s += t*t
                 if s < best[v]: best[v], par[v] = s, j
-                if nxt < 0 or best[v] < b_nxt: nxt, b_nxt = v, best[v]   # the nearest of them joins next
+                # the nearest of them joins next
+                if nxt < 0 or best[v] < b_nxt: nxt, b_nxt = v, best[v]
             j = nxt
-        for v in range(1, m):                                     # lengths from the differences of x, in float64
+        # lengths from the differences of x, in float64
+        for v in range(1, m):
             xv, xp, s2 = x[c, v], x[c, par[v]], 0.
             for k in range(d): s2 += (xv[k] - xp[k])**2
             length[v-1] = np.sqrt(s2)
         e_real = max(m - 1, 0)
         order = np.argsort(length[:e_real], kind='mergesort')
         for e in range(e_real):
-            times[c, e], child[c, e], parent[c, e] = length[order[e]], order[e] + 1, par[order[e] + 1]
-        for e in range(e_real, n - 1):                            # padding: NaN, an edge (0, 0) that is never used
+            times[c, e], child[c, e], parent[c, e] = (length[order[e]], order[e] + 1,
+                                                      par[order[e] + 1])
+        # padding: NaN, an edge (0, 0) that is never used
+        for e in range(e_real, n - 1):
             times[c, e], child[c, e], parent[c, e] = np.nan, 0, 0
     return sumsq
 
 @_njit(fastmath={'reassoc'})
 def _edges_grad_nb(x, child, parent, times, g, scale):
-    "Gradient of `scale` · Σ g·times with respect to `x` (b, n, d), none through zero lengths: a new array."
+    "Gradient of `scale` · Σ g·times with respect to `x` (b, n, d), 0 at zero lengths: new array."
     b, n, d = x.shape
     grad = np.empty_like(x)
-    co = np.empty(1, dtype=x.dtype)                                # each edge's coefficient, in x's dtype (vectorises)
+    # each edge's coefficient, in x's dtype (vectorises)
+    co = np.empty(1, dtype=x.dtype)
     for c in range(b):
-        m = 1                                                      # real vertices: one more than the real edges
+        # real vertices: one more than the real edges
+        m = 1
         while m < n and not np.isnan(times[c, m - 1]): m += 1
-        grad[c, 0] = 0; grad[c, m:] = 0                             # the root and the padding are no edge's child
-        for e in range(m - 1):                                     # each other vertex ends one edge: its term
+        # the root and the padding are no edge's child
+        grad[c, 0] = 0; grad[c, m:] = 0
+        # each other vertex ends one edge: its term
+        for e in range(m - 1):
             l, xv, xp, gv = times[c, e], x[c, child[c, e]], x[c, parent[c, e]], grad[c, child[c, e]]
             co[0] = scale * g[c, e] / l if l > 0 else 0.
             for k in range(d): gv[k] = co[0]*(xv[k] - xp[k])
-        for e in range(m - 1):                                     # and the opposite on its parent
-            l, xv, xp, gp = times[c, e], x[c, child[c, e]], x[c, parent[c, e]], grad[c, parent[c, e]]
+        # and the opposite on its parent
+        for e in range(m - 1):
+            l, xv, xp, gp = (times[c, e], x[c, child[c, e]], x[c, parent[c, e]],
+                             grad[c, parent[c, e]])
             co[0] = scale * g[c, e] / l if l > 0 else 0.
             for k in range(d): gp[k] -= co[0]*(xv[k] - xp[k])
     return grad
 
 def _compiled_tree(x, n_valid=None, choice_dtype=None):
-    "The edges of each cloud's tree by increasing length, from `_tree_nb` on a CPU tensor (b, n, d): numpy arrays."
+    "Each cloud's tree edges by length, from `_tree_nb` on a CPU tensor (b, n, d): numpy arrays."
     b, n, _ = x.shape
     xn = x.detach().contiguous().numpy()
     same = choice_dtype is None or choice_dtype == x.dtype
@@ -150,7 +173,7 @@ def _compiled_tree(x, n_valid=None, choice_dtype=None):
 
 # %% ../nbs/20_topology.ipynb #e869129f
 class _EdgeLengths(torch.autograd.Function):
-    "Lengths ‖x[v] − x[parent[v]]‖ for v ≥ 1 of each cloud, with a hand-written backward (gradient 0 at zero length)."
+    "Lengths ‖x[v] − x[parent[v]]‖, v ≥ 1, of each cloud, hand-written backward (0 at length 0)."
     @staticmethod
     def forward(ctx, x, parent):
         b, n, d = x.shape
@@ -166,17 +189,19 @@ class _EdgeLengths(torch.autograd.Function):
         diff, length, idx = ctx.saved_tensors
         b, m, d = diff.shape
         coef = torch.where(length > 0, g / torch.where(length > 0, length, 1.), 0.)
-        grad_child = diff * coef[..., None]                        # ∂/∂x_v of length v is (x_v − x_parent) / length
+        # ∂/∂x_v of length v is (x_v − x_parent) / length
+        grad_child = diff * coef[..., None]
         grad = torch.cat([grad_child.new_zeros(b, 1, d), grad_child], 1)
-        grad.view(b*(m+1), d).index_add_(0, idx, grad_child.view(-1, d), alpha=-1)   # and the opposite on the parent
+        # and the opposite on the parent
+        grad.view(b*(m+1), d).index_add_(0, idx, grad_child.view(-1, d), alpha=-1)
         return grad, None
 
 def _edge_lengths(x, parent):
-    "Lengths of the edges (parent[v], v), v ≥ 1, of each cloud, differentiable: (b, n, d) → (b, n-1)."
+    "Lengths of edges (parent[v], v), v ≥ 1, of each cloud, differentiable: (b, n, d) → (b, n-1)."
     return _EdgeLengths.apply(x, parent)
 
 class _CompiledDeathTimes(torch.autograd.Function):
-    "Sorted death times of each cloud (b, n, d) by the compiled kernels, NaN after a cloud's `n_valid - 1` real ones."
+    "Sorted death times of each cloud (b, n, d) by the compiled kernels, NaN after the real ones."
     @staticmethod
     def forward(ctx, x, n_valid, choice_dtype):
         x = x.detach().contiguous()
@@ -190,57 +215,72 @@ class _CompiledDeathTimes(torch.autograd.Function):
     def backward(ctx, g):
         x, child, parent, times = ctx.saved_tensors
         g = g.to(x.dtype).contiguous().numpy()
-        return torch.from_numpy(_edges_grad_nb(x.numpy(), child.numpy(), parent.numpy(), times.numpy(), g, 1.)), None, None
+        return torch.from_numpy(_edges_grad_nb(x.numpy(), child.numpy(), parent.numpy(),
+                                               times.numpy(), g, 1.)), None, None
 
 # %% ../nbs/20_topology.ipynb #1fa8d2e8
 def _check_type(x, name):
     "Raise a clear error unless `x` is a floating-point tensor."
-    if not isinstance(x, torch.Tensor): raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if not x.is_floating_point(): raise TypeError(f"{name} must be a floating-point tensor, got {x.dtype}")
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got {x.dtype}")
 
 def _check_values(x, name, sumsq=None):
-    "Raise a clear error if `x` holds NaN or inf, or values whose squared distances overflow or underflow."
+    "Raise a clear error if `x` holds NaN, inf or values whose squared distances over/underflow."
     if x.numel() == 0: return
     fi = torch.finfo(x.dtype)
     hi, lo = math.sqrt(fi.max / (4 * x.shape[-1])), math.sqrt(fi.tiny) * 2**12
     # one pass (or the Σx² a compiled kernel returned): NaN or inf if any entry is
     norm = float(torch.linalg.vector_norm(x.detach())) if sumsq is None else math.sqrt(sumsq)
-    if 2 * math.sqrt(x.numel()) * lo <= norm <= hi / 2: return   # then lo < max |entry| < hi: nothing to report
-    big = float(x.detach().abs().amax())                                 # NaN or inf if any entry is
+    # then lo < max |entry| < hi: nothing to report
+    if 2 * math.sqrt(x.numel()) * lo <= norm <= hi / 2: return
+    # NaN or inf if any entry is
+    big = float(x.detach().abs().amax())
     if not math.isfinite(big): raise ValueError(f"{name} holds non-finite values (NaN or inf)")
     if big > hi:
-        raise ValueError(f"overflow: {name} holds coordinates up to {big:.1e}, whose squared distances overflow "
-                         f"{x.dtype}; rescale or centre the points (death times scale with them) or use float64")
+        raise ValueError(f"overflow: {name} holds coordinates up to {big:.1e}, whose squared "
+                         f"distances overflow {x.dtype}; rescale or centre the points (death "
+                         "times scale with them) or use float64")
     if 0 < big < lo:
-        raise ValueError(f"underflow: {name} holds coordinates of at most {big:.1e}, whose squared distances "
-                         f"underflow {x.dtype}; rescale the points (death times scale with them) or use float64")
+        raise ValueError(f"underflow: {name} holds coordinates of at most {big:.1e}, whose "
+                         f"squared distances underflow {x.dtype}; rescale the points (death "
+                         "times scale with them) or use float64")
 
 def _check_points(x, name='x'):
     "Raise a clear error unless `x` is a finite floating-point tensor."
     _check_type(x, name); _check_values(x, name)
 
 def _death_times_padded(x, valid=None, choice_dtype=None):
-    "Sorted death times of each cloud of `x` (b, n, d), NaN after the `n_valid - 1` real ones: (b, n-1) and its mask."
+    "Sorted death times of each cloud of `x` (b, n, d), NaN padded: (b, n-1) and its mask."
     b, n, _ = x.shape
     n_valid = None if valid is None else valid.sum(1)
     compiled = _use_compiled(x) and (choice_dtype or x.dtype) in (torch.float32, torch.float64)
-    if compiled: times = _CompiledDeathTimes.apply(x, None if valid is None else n_valid.numpy(), choice_dtype)
-    else: lengths = _edge_lengths(x, _prim_parents(_squared_distances(x, valid, choice_dtype), valid))
-    if valid is None:                                             # no padding to mask
-        return (times if compiled else lengths.sort(1).values), torch.ones(b, n - 1, dtype=torch.bool, device=x.device)
-    mask = torch.arange(n - 1, device=x.device)[None] < (n_valid - 1)[:, None]   # edge v-1 ends at vertex v; real vertices come first
-    if not compiled:                                              # the compiled kernels sort and pad themselves
+    if compiled:
+        times = _CompiledDeathTimes.apply(x, None if valid is None else n_valid.numpy(),
+                                          choice_dtype)
+    else: lengths = _edge_lengths(x, _prim_parents(_squared_distances(x, valid, choice_dtype),
+                                                   valid))
+    # no padding to mask
+    if valid is None:
+        return ((times if compiled else lengths.sort(1).values),
+                torch.ones(b, n - 1, dtype=torch.bool, device=x.device))
+    # edge v-1 ends at vertex v; real vertices come first
+    mask = torch.arange(n - 1, device=x.device)[None] < (n_valid - 1)[:, None]
+    # the compiled kernels sort and pad themselves
+    if not compiled:
         times = torch.where(mask, lengths, float('inf')).sort(1).values
         times = torch.where(mask, times, float('nan'))
     return times, mask
 
 # %% ../nbs/20_topology.ipynb #9f758a17
-def death_times(x:torch.Tensor, # points, shape (n, d), or a batch of equal-size clouds, shape (b, n, d)
-                choice_dtype:torch.dtype|None=None, # dtype of the distances that choose the tree (default: x's); float64 helps near-duplicates in float32
+def death_times(x:torch.Tensor, # points, shape (n, d), or a batch of equal-size clouds, (b, n, d)
+                choice_dtype:torch.dtype|None=None, # dtype of the distances choosing the tree
                ) -> torch.Tensor: # death times, shape (n-1,) or (b, n-1), ascending
-    "The $n-1$ death times of the 0-dimensional Vietoris-Rips persistence of `x`, differentiable with respect to `x`."
+    "The $n-1$ death times of the 0-dimensional Vietoris-Rips persistence of `x`, differentiable."
     _check_points(x)
-    if x.ndim not in (2, 3): raise ValueError(f"x must have shape (n, d) or (b, n, d), got {tuple(x.shape)}")
+    if x.ndim not in (2, 3):
+        raise ValueError(f"x must have shape (n, d) or (b, n, d), got {tuple(x.shape)}")
     if x.shape[-2] == 0: raise ValueError("x holds no points: death times need at least one point")
     times, _ = _death_times_padded(x[None] if x.ndim == 2 else x, choice_dtype=choice_dtype)
     return times[0] if x.ndim == 2 else times
@@ -249,7 +289,7 @@ def death_times(x:torch.Tensor, # points, shape (n, d), or a batch of equal-size
 @dataclass
 class ClassDeathTimes:
     "Death times of every class of a batch, padded to a common length."
-    times: torch.Tensor   # (c, m-1) death times of each kept class, ascending, NaN after its `counts-1` real ones
+    times: torch.Tensor   # (c, m-1) each kept class's death times, ascending, then NaN padding
     mask: torch.Tensor    # (c, m-1) True where `times` holds a real death time
     classes: torch.Tensor # (c,) label of each kept class
     counts: torch.Tensor  # (c,) number of points of each kept class
@@ -259,22 +299,25 @@ class ClassDeathTimes:
 
 # %% ../nbs/20_topology.ipynb #b7c4e2a1
 def _check_batch(z, y, on_small, values=True):
-    "Validate a labelled batch (points `z` (n, d), integer labels `y` (n,)); return `y` as a tensor on z's device."
+    "Validate a labelled batch (points `z` (n, d), integer labels `y` (n,)); `y` on z's device."
     _check_type(z, 'z')
     if values: _check_values(z, 'z')
     if z.ndim != 2: raise ValueError(f"z must have shape (n, d), got {tuple(z.shape)}")
     if not isinstance(y, torch.Tensor): y = torch.as_tensor(y)
     if y.ndim != 1: raise ValueError(f"y must have shape (n,), got {tuple(y.shape)}")
-    if y.is_floating_point() or y.is_complex(): raise TypeError(f"y must hold integer labels, got {y.dtype}")
+    if y.is_floating_point() or y.is_complex():
+        raise TypeError(f"y must hold integer labels, got {y.dtype}")
     if y.shape[0] != z.shape[0]:
-        raise ValueError(f"labels and batch size mismatch: {y.shape[0]} labels for {z.shape[0]} points")
+        raise ValueError(f"labels and batch size mismatch: {y.shape[0]} labels for "
+                         f"{z.shape[0]} points")
     if z.shape[0] == 0: raise ValueError("empty batch: no points to compute death times on")
-    if on_small not in ('skip', 'raise'): raise ValueError(f"on_small must be 'skip' or 'raise', got {on_small!r}")
+    if on_small not in ('skip', 'raise'):
+        raise ValueError(f"on_small must be 'skip' or 'raise', got {on_small!r}")
     return y if y.device == z.device else y.to(z.device)
 
 @_njit()
 def _runs_nb(y):
-    "m if `y` holds runs of m equal labels, increasing from run to run (a class-grouped batch), else 0."
+    "m if `y` holds runs of m equal labels, increasing run to run (class-grouped), else 0."
     n, m = len(y), 1
     while m < n and y[m] == y[0]: m += 1
     if n % m: return 0
@@ -285,30 +328,35 @@ def _runs_nb(y):
     return m
 
 def _grouped_runs(z, y):
-    "Points per class of a class-grouped batch with equal classes (labels sorted) on the compiled path, else 0."
+    "Points per class of a class-grouped batch of equal classes on the compiled path, else 0."
     return int(_runs_nb(y.numpy())) if _use_compiled(z) and y.dtype != torch.bool else 0
 
 def _class_death_times(z, y, min_points, on_small, choice_dtype, runs):
     "`class_death_times` of a checked batch; `runs` = `_grouped_runs(z, y)`."
-    if runs and runs >= min_points:                                       # a class-grouped batch: no labels to sort
+    # a class-grouped batch: no labels to sort
+    if runs and runs >= min_points:
         c = len(y) // runs
         times, mask = _death_times_padded(z.reshape(c, runs, z.shape[1]), None, choice_dtype)
-        return ClassDeathTimes(times, mask, y[::runs].clone(), torch.full((c,), runs, device=z.device), 0)
+        return ClassDeathTimes(times, mask, y[::runs].clone(),
+                               torch.full((c,), runs, device=z.device), 0)
     classes, inverse, counts = torch.unique(y, return_inverse=True, return_counts=True)
     lo, hi = (int(v) for v in torch.aminmax(counts))
     if lo == hi >= min_points:                                       # equal classes: no padding
         grouped = bool((inverse[1:] >= inverse[:-1]).all())
-        padded = (z if grouped else z[torch.argsort(inverse, stable=True)]).reshape(len(counts), hi, z.shape[1])
+        padded = (z if grouped else z[torch.argsort(inverse, stable=True)]).reshape(
+            len(counts), hi, z.shape[1])
         times, mask = _death_times_padded(padded, None, choice_dtype)
         return ClassDeathTimes(times, mask, classes, counts, 0)
     keep = counts >= min_points
     n_skipped = int((~keep).sum())
     if n_skipped and on_small == 'raise':
-        raise ValueError(f"classes {classes[~keep].tolist()} have fewer than min_points={min_points} points "
-                         f"(counts {counts[~keep].tolist()})")
+        raise ValueError(f"classes {classes[~keep].tolist()} have fewer than "
+                         f"min_points={min_points} points (counts {counts[~keep].tolist()})")
     if not keep.any():
-        empty = z[:0, :0]                                         # keeps the graph: a loss of 0 still backpropagates
-        return ClassDeathTimes(empty, torch.zeros(0, 0, dtype=torch.bool, device=z.device), classes[:0], counts[:0], n_skipped)
+        # keeps the graph: a loss of 0 still backpropagates
+        empty = z[:0, :0]
+        return ClassDeathTimes(empty, torch.zeros(0, 0, dtype=torch.bool, device=z.device),
+                               classes[:0], counts[:0], n_skipped)
     c, m = int(keep.sum()), int(counts[keep].max())
     order = torch.argsort(inverse, stable=True)                      # points grouped by class
     starts = torch.cumsum(counts, 0) - counts
@@ -317,36 +365,41 @@ def _class_death_times(z, y, min_points, on_small, choice_dtype, runs):
     sel = keep[inverse[order]]
     rows, cols, pts = new_index[inverse[order]][sel], position[sel], order[sel]
     padded = z.new_zeros(c, m, z.shape[1]).index_put((rows, cols), z[pts])
-    valid = torch.zeros(c, m, dtype=torch.bool, device=z.device).index_put((rows, cols), torch.ones_like(rows, dtype=torch.bool))
+    valid = torch.zeros(c, m, dtype=torch.bool, device=z.device).index_put(
+        (rows, cols), torch.ones_like(rows, dtype=torch.bool))
     times, mask = _death_times_padded(padded, valid, choice_dtype)
     return ClassDeathTimes(times, mask, classes[keep], counts[keep], n_skipped)
 
 # %% ../nbs/20_topology.ipynb #fc5c1813
 def class_death_times(z:torch.Tensor, # batch of points, shape (n, d)
                       y:torch.Tensor, # class labels, shape (n,), integers
-                      min_points:int=2, # classes with fewer points are skipped or rejected (see `on_small`)
-                      on_small:str='skip', # 'skip': leave small classes out and count them; 'raise': ValueError
-                      choice_dtype:torch.dtype|None=None, # dtype of the distances that choose the trees
+                      min_points:int=2, # smaller classes are skipped or rejected (`on_small`)
+                      on_small:str='skip', # 'skip' (leave out and count) or 'raise' (ValueError)
+                      choice_dtype:torch.dtype|None=None, # dtype of the distances choosing trees
                      ) -> ClassDeathTimes:
-    "Death times of each class's point cloud in a labelled batch, all classes in one batched computation."
+    "Death times of each class's cloud in a labelled batch, all classes in one batched computation."
     y = _check_batch(z, y, on_small)
     return _class_death_times(z, y, min_points, on_small, choice_dtype, _grouped_runs(z, y))
 
 # %% ../nbs/20_topology.ipynb #ae2eaf66
 _PENALTIES = dict(abs=lambda u: u.abs(), squared=lambda u: u*u, relu=torch.relu)
-_VARIANT_CODES = {v: i for i, v in enumerate(_PENALTIES)}       # the variants' numbers in the compiled kernels
+# the variants' numbers in the compiled kernels
+_VARIANT_CODES = {v: i for i, v in enumerate(_PENALTIES)}
 
 def _check_penalty(beta, variant, reduction):
     "Validate the settings of the densification loss."
-    if variant not in _PENALTIES: raise ValueError(f"variant must be one of {list(_PENALTIES)}, got {variant!r}")
-    if reduction not in ('sum', 'mean'): raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
-    if not math.isfinite(beta) or beta < 0: raise ValueError(f"beta must be a finite number >= 0, got {beta}")
+    if variant not in _PENALTIES:
+        raise ValueError(f"variant must be one of {list(_PENALTIES)}, got {variant!r}")
+    if reduction not in ('sum', 'mean'):
+        raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
+    if not math.isfinite(beta) or beta < 0:
+        raise ValueError(f"beta must be a finite number >= 0, got {beta}")
 
 # %% ../nbs/20_topology.ipynb #0809421a
-def densification_penalty(cdt:ClassDeathTimes, # death times of the classes of a batch (`class_death_times`)
+def densification_penalty(cdt:ClassDeathTimes, # the classes' death times (`class_death_times`)
                           beta:float, # target scale β of the death times
                           variant:str='abs', # 'abs' |d-β|, 'squared' (d-β)², 'relu' max(d-β, 0)
-                          reduction:str='mean', # over classes: 'mean' (Hofer) or 'sum' (the paper); always summed within a class
+                          reduction:str='mean', # over classes: 'mean' (Hofer) or 'sum' (paper)
                          ) -> torch.Tensor: # scalar
     "Topological densification loss of precomputed per-class death times."
     _check_penalty(beta, variant, reduction)
@@ -361,19 +414,20 @@ def densification_penalty(cdt:ClassDeathTimes, # death times of the classes of a
 # %% ../nbs/20_topology.ipynb #d3f81c62
 @_njit()
 def _penalty_nb(times, beta, variant, coef):
-    "Σ ℓ(t − β) over `times` (b, m), NaN (padding) left out, ℓ = |u|, u², max(u, 0) (variant 0, 1, 2); ℓ' into `coef`."
+    "Σ ℓ(t − β) over `times` (b, m), NaN (padding) left out, ℓ by `variant`; ℓ' into `coef`."
     total = 0.
     for c in range(times.shape[0]):
         for e in range(times.shape[1]):
             u = times[c, e] - beta
             if np.isnan(u): coef[c, e] = 0
-            elif variant == 0: total += abs(u); coef[c, e] = (u > 0) - (u < 0)   # 0 at u = 0, as torch's
+            # 0 at u = 0, as torch's
+            elif variant == 0: total += abs(u); coef[c, e] = (u > 0) - (u < 0)
             elif variant == 1: total += u*u; coef[c, e] = 2*u
             else: total += max(u, 0.); coef[c, e] = u > 0
     return total
 
 class _CompiledPenalty(torch.autograd.Function):
-    "`scale` · Σ ℓ(t − β) of death times (b, m) on the CPU, NaN left out, by one compiled loop each way."
+    "`scale` · Σ ℓ(t − β) of death times (b, m) on the CPU, NaN left out; compiled both ways."
     @staticmethod
     def forward(ctx, times, beta, variant, scale):
         t = times.detach().contiguous().numpy()
@@ -390,9 +444,11 @@ class _CompiledPenalty(torch.autograd.Function):
 
 @_njit(fastmath={'reassoc'})
 def _grouped_loss_nb(x, y, beta, variant, mean, min_runs, need_grad):
-    "L_β of a class-grouped batch x (N, d), labels y, in one call, and its gradient: (m, Σx², loss, gradient)."
-    m = _runs_nb(y)                                                # points per class; classes are consecutive rows
-    m = m if m >= min_runs else 0                                  # m = 0: not grouped, nothing done
+    "L_β of a class-grouped batch x (N, d), labels y, and its gradient: (m, Σx², loss, gradient)."
+    # points per class; classes are consecutive rows
+    m = _runs_nb(y)
+    # m = 0: not grouped, nothing done
+    m = m if m >= min_runs else 0
     n, d = x.shape
     grad = np.empty((0, 0), dtype=x.dtype)
     if m == 0: return 0, 0., 0., grad
@@ -400,14 +456,16 @@ def _grouped_loss_nb(x, y, beta, variant, mean, min_runs, need_grad):
     child, parent = np.empty((b, m - 1), dtype=np.int64), np.empty((b, m - 1), dtype=np.int64)
     times, coef = np.empty((b, m - 1), dtype=x.dtype), np.empty((b, m - 1), dtype=x.dtype)
     xb = x.reshape(b, m, d)
-    sumsq = _tree_nb(xb, xb, np.full(b, m, dtype=np.int64), child, parent, times)   # and Σx², for the value check
+    # and Σx², for the value check
+    sumsq = _tree_nb(xb, xb, np.full(b, m, dtype=np.int64), child, parent, times)
     scale = 1. / b if mean else 1.
     loss = _penalty_nb(times, beta, variant, coef) * scale
-    if need_grad: grad = _edges_grad_nb(xb, child, parent, times, coef, scale).reshape(n, d)   # while x is in cache
+    # while x is in cache
+    if need_grad: grad = _edges_grad_nb(xb, child, parent, times, coef, scale).reshape(n, d)
     return m, sumsq, loss, grad
 
 class _GroupedLoss(torch.autograd.Function):
-    "The loss `_grouped_loss_nb` found (`args`: its arguments) and its gradient, computed in the same pass."
+    "The loss `_grouped_loss_nb` found (`args`: its arguments) and its gradient, one pass."
     @staticmethod
     def forward(ctx, z, xc, res, args):
         _, _, loss, ctx.grad = res
@@ -417,46 +475,52 @@ class _GroupedLoss(torch.autograd.Function):
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, g):
-        grad, ctx.grad = ctx.grad, None                            # taken once: a second backward recomputes it
+        # taken once: a second backward recomputes it
+        grad, ctx.grad = ctx.grad, None
         if grad is None: grad = _grouped_loss_nb(ctx.saved_tensors[0].numpy(), *ctx.args)[3]
         grad, g = torch.from_numpy(grad), float(g)
         return (grad if g == 1 else grad.mul_(g)), None, None, None
 
 # %% ../nbs/20_topology.ipynb #1bbe5c1c
-def topo_densification_loss(z:torch.Tensor, # batch of points (latents or relative vectors), shape (n, d)
+def topo_densification_loss(z:torch.Tensor, # batch of points (latents or relative vectors), (n, d)
                             y:torch.Tensor, # class labels, shape (n,)
                             beta:float, # target scale β of the death times
                             variant:str='abs', # 'abs' |d-β|, 'squared' (d-β)², 'relu' max(d-β, 0)
-                            reduction:str='mean', # over classes: 'mean' (Hofer) or 'sum' (the paper)
-                            min_points:int=2, # smaller classes are skipped or rejected (see `on_small`)
-                            on_small:str='skip', # 'skip' or 'raise' for classes with fewer than `min_points` points
+                            reduction:str='mean', # over classes: 'mean' (Hofer) or 'sum' (paper)
+                            min_points:int=2, # smaller classes are skipped or rejected
+                            on_small:str='skip', # 'skip' or 'raise' for classes too small
                            ) -> torch.Tensor: # scalar
     "Hofer et al.'s topological densification loss $L_\\beta$ of a labelled batch."
     y = _check_batch(z, y, on_small, values=False)                  # the values are checked below
     _check_penalty(beta, variant, reduction)
     if _compiled and z.device.type == 'cpu' and z.dtype in _KERNEL_DTYPES and y.dtype != torch.bool:
-        xc = z.detach().contiguous()                                # a class-grouped batch: one compiled pass
-        args = (y.numpy(), float(beta), _VARIANT_CODES[variant], reduction == 'mean', max(min_points, 2),
-                z.requires_grad and torch.is_grad_enabled())
+        # a class-grouped batch: one compiled pass
+        xc = z.detach().contiguous()
+        args = (y.numpy(), float(beta), _VARIANT_CODES[variant], reduction == 'mean',
+                max(min_points, 2), z.requires_grad and torch.is_grad_enabled())
         res = _grouped_loss_nb(xc.numpy(), *args)
         if res[0]:
             _check_values(z, 'z', res[1])
             return _GroupedLoss.apply(z, xc, res, args)
     _check_values(z, 'z')
-    return densification_penalty(_class_death_times(z, y, min_points, on_small, None, 0), beta, variant, reduction)
+    return densification_penalty(_class_death_times(z, y, min_points, on_small, None, 0), beta,
+                                 variant, reduction)
 
 # %% ../nbs/20_topology.ipynb #2d1cdbda
 def sample_death_times(z:torch.Tensor, # points, shape (n, d)
                        y:torch.Tensor, # class labels, shape (n,)
-                       size:int=16, # points per cloud (the number of samples per class in a training batch)
+                       size:int=16, # points per cloud (a training batch's samples per class)
                        n_clouds:int=32, # clouds drawn per class
                        seed:int=0, # seed of the draws
                       ) -> dict: # label → death times of its clouds, shape (n_clouds, size-1)
-    "Death times of random same-class clouds of `size` points, per class (classes with fewer points are left out)."
+    "Death times of random same-class clouds of `size` points, per class with at least `size`."
     _check_points(z, 'z')
     y = torch.as_tensor(y, device=z.device)
-    if len(y) != len(z): raise ValueError(f"labels and batch size mismatch: {len(y)} labels for {len(z)} points")
-    if size < 2: raise ValueError(f"size must be at least 2 (a cloud of one point has no death time), got {size}")
+    if len(y) != len(z):
+        raise ValueError(f"labels and batch size mismatch: {len(y)} labels for {len(z)} points")
+    if size < 2:
+        raise ValueError("size must be at least 2 (a cloud of one point has no death time), "
+                         f"got {size}")
     g = torch.Generator().manual_seed(seed)
     labels, clouds = [], []
     for c in torch.unique(y).tolist():
@@ -477,26 +541,33 @@ def suggest_beta(z:torch.Tensor, # points, shape (n, d)
                  seed:int=0, # seed of the draws
                 ) -> float:
     "A β to start from: the `q`-quantile of the death times of same-class clouds of `size` points."
-    times = torch.cat([t.flatten() for t in sample_death_times(z, y, size, n_clouds, seed).values()])
+    times = torch.cat([t.flatten()
+                       for t in sample_death_times(z, y, size, n_clouds, seed).values()])
     return float(torch.quantile(times.double().cpu(), q))
 
 # %% ../nbs/20_topology.ipynb #3129d8eb
-def plot_death_times(groups:dict, # name → death times (tensor or array, any shape; NaN entries are ignored)
+def plot_death_times(groups:dict, # name → death times (tensor or array, any shape; NaN ignored)
                      beta:float|None=None, # marks β with a vertical line when given
                      ax=None, # matplotlib axis; a new figure when None
                      bins:int=40, # histogram bins, shared by all groups
                      title:str|None=None, # axis title
                     ):
-    "Density histograms of death times, one outline per group (per class, per model, pre or post relative)."
-    vals = {k: np.asarray(torch.as_tensor(v).detach().cpu().double().flatten()) for k, v in groups.items()}
+    "Density histograms of death times, one outline per group (class, model, pre or post relative)."
+    vals = {k: np.asarray(torch.as_tensor(v).detach().cpu().double().flatten())
+            for k, v in groups.items()}
     vals = {k: v[np.isfinite(v)] for k, v in vals.items()}
     if not any(len(v) for v in vals.values()): raise ValueError("no death times to plot")
-    import matplotlib.pyplot as plt   # only when a plot is drawn: the rest of the module needs no matplotlib
+    # only when a plot is drawn: the rest of the module needs no matplotlib
+    import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(6, 3))
     allv = np.concatenate([v for v in vals.values()])
-    edges = np.linspace(allv.min(), allv.max() if allv.max() > allv.min() else allv.min() + 1, bins + 1)
-    for k, v in vals.items(): ax.hist(v, bins=edges, density=True, histtype='step', linewidth=1.5, label=f"{k} (n={len(v)})")
-    if beta is not None: ax.axvline(beta, color='k', linestyle='--', linewidth=1, label=f"β = {beta:g}")
+    edges = np.linspace(allv.min(), allv.max() if allv.max() > allv.min() else allv.min() + 1,
+                        bins + 1)
+    for k, v in vals.items():
+        ax.hist(v, bins=edges, density=True, histtype='step', linewidth=1.5,
+                label=f"{k} (n={len(v)})")
+    if beta is not None:
+        ax.axvline(beta, color='k', linestyle='--', linewidth=1, label=f"β = {beta:g}")
     ax.set_xlabel('death time'); ax.set_ylabel('density')
     if title: ax.set_title(title)
     ax.legend(fontsize='small')
@@ -504,8 +575,9 @@ def plot_death_times(groups:dict, # name → death times (tensor or array, any s
 
 # %% ../nbs/20_topology.ipynb #1650e6f9
 def _inclusion_probabilities(counts, k):
-    "Probabilities proportional to `counts`, capped at 1, summing to `k` (needs `k <= len(counts)`)."
-    counts, pi, capped = np.asarray(counts, float), np.zeros(len(counts)), np.zeros(len(counts), bool)
+    "Probabilities proportional to `counts`, capped at 1, summing to `k` (`k <= len(counts)`)."
+    counts, pi, capped = (np.asarray(counts, float), np.zeros(len(counts)),
+                          np.zeros(len(counts), bool))
     while True:
         free = k - capped.sum()
         pi[~capped] = free * counts[~capped] / counts[~capped].sum()
@@ -528,19 +600,25 @@ class ClassGroupedSampler:
         if labels.ndim != 1: raise ValueError(f"labels must be 1-D, got shape {labels.shape}")
         if labels.size and not np.issubdtype(labels.dtype, np.integer):
             raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
-        if int(k) < 1 or int(m) < 1: raise ValueError(f"k and m must be at least 1, got k={k}, m={m}")
+        if int(k) < 1 or int(m) < 1:
+            raise ValueError(f"k and m must be at least 1, got k={k}, m={m}")
         self.k, self.m, self.seed = int(k), int(m), seed
-        self.classes, inverse, self.counts = np.unique(labels, return_inverse=True, return_counts=True)
+        self.classes, inverse, self.counts = np.unique(labels, return_inverse=True,
+                                                       return_counts=True)
         if len(self.classes) < self.k:
-            raise ValueError(f"k={self.k} classes per batch requested but labels hold only {len(self.classes)} classes")
+            raise ValueError(f"k={self.k} classes per batch requested but labels hold only "
+                             f"{len(self.classes)} classes")
         small = self.classes[self.counts < self.m]
-        if len(small): raise ValueError(f"classes {small.tolist()} have fewer than m={self.m} samples "
-                                        f"(counts {self.counts[self.counts < self.m].tolist()}); drop them or lower m")
+        if len(small):
+            raise ValueError(f"classes {small.tolist()} have fewer than m={self.m} samples "
+                             f"(counts {self.counts[self.counts < self.m].tolist()}); "
+                             "drop them or lower m")
         self.members = [np.flatnonzero(inverse == c) for c in range(len(self.classes))]
         self.n_batches = len(labels) // (self.k*self.m) if n_batches is None else int(n_batches)
         self.inclusion = _inclusion_probabilities(self.counts, self.k)
         self.rng = np.random.default_rng(seed)
-        self._queues, self._pos = [self.rng.permutation(o) for o in self.members], np.zeros(len(self.members), int)
+        self._queues, self._pos = ([self.rng.permutation(o) for o in self.members],
+                                   np.zeros(len(self.members), int))
 
     def __len__(self): return self.n_batches
 
@@ -553,18 +631,20 @@ class ClassGroupedSampler:
         return out
 
     def _choose_classes(self):
-        "`k` distinct class indices, class `c` included with probability `self.inclusion[c]` (systematic sampling)."
+        "`k` distinct class indices, `c` with probability `self.inclusion[c]` (systematic)."
         order = self.rng.permutation(len(self.classes))
         edges = np.concatenate([[0.], np.cumsum(self.inclusion[order])])
-        points = self.rng.uniform() + np.arange(self.k)           # one point in each unit interval of [0, k)
+        # one point in each unit interval of [0, k)
+        points = self.rng.uniform() + np.arange(self.k)
         return np.sort(order[np.searchsorted(edges, points, side='right') - 1])
 
     def __iter__(self):
-        for _ in range(self.n_batches): yield np.concatenate([self._take(c) for c in self._choose_classes()])
+        for _ in range(self.n_batches):
+            yield np.concatenate([self._take(c) for c in self._choose_classes()])
 
 # %% ../nbs/20_topology.ipynb #9a7e0001
 class ClassPureGroupSampler(ClassGroupedSampler):
-    "The reference code's batches: groups of one random mixed batch of `m`, then `m` samples of each class, classes in random order."
+    "The reference code's groups: one random batch of `m`, then `m` samples of each class."
     def __init__(self,
                  labels, # class of every sample, shape (n,), integers
                  m:int=16, # samples in every batch
@@ -573,14 +653,18 @@ class ClassPureGroupSampler(ClassGroupedSampler):
                 ):
         super().__init__(labels, k=1, m=m, seed=seed)
         self.group_size = len(self.classes) + 1
-        self.n_groups = len(labels) // (self.m * len(self.classes)) if n_groups is None else int(n_groups)
-        if self.n_groups < 1: raise ValueError(f"no whole group fits: {len(labels)} samples, {len(self.classes)} classes × m={m}")
+        self.n_groups = (len(labels) // (self.m * len(self.classes)) if n_groups is None
+                         else int(n_groups))
+        if self.n_groups < 1:
+            raise ValueError(f"no whole group fits: {len(labels)} samples, "
+                             f"{len(self.classes)} classes × m={m}")
         self.n_batches = self.n_groups * self.group_size
         self._all, self._mixed_pos = self.rng.permutation(len(labels)), 0
 
     def _take_mixed(self):
-        "Next `m` samples drawn without replacement from every sample, reshuffled when fewer than `m` are left."
-        if self._mixed_pos + self.m > len(self._all): self._all, self._mixed_pos = self.rng.permutation(len(self._all)), 0
+        "Next `m` samples from all samples without replacement, reshuffled when fewer are left."
+        if self._mixed_pos + self.m > len(self._all):
+            self._all, self._mixed_pos = self.rng.permutation(len(self._all)), 0
         out = self._all[self._mixed_pos:self._mixed_pos + self.m]
         self._mixed_pos += self.m
         return out
@@ -593,16 +677,19 @@ class ClassPureGroupSampler(ClassGroupedSampler):
 # %% ../nbs/20_topology.ipynb #abf47e22
 def _check_schedule(lam, n_cycles, ramp):
     if not lam >= 0: raise ValueError(f"lam must be >= 0, got {lam}")
-    if not (isinstance(n_cycles, int) and n_cycles >= 1): raise ValueError(f"n_cycles must be a positive integer, got {n_cycles!r}")
-    if not 0 <= ramp <= 1: raise ValueError(f"ramp must lie in [0, 1] (a fraction of each cycle), got {ramp}")
+    if not (isinstance(n_cycles, int) and n_cycles >= 1):
+        raise ValueError(f"n_cycles must be a positive integer, got {n_cycles!r}")
+    if not 0 <= ramp <= 1:
+        raise ValueError(f"ramp must lie in [0, 1] (a fraction of each cycle), got {ramp}")
 
 def cyclic_lambda(pct:float, # fraction of training done, in [0, 1]
                   lam:float=0.02, # the λ reached at the end of each ramp
                   n_cycles:int=4, # number of cycles over the whole training
                   ramp:float=0.75, # fraction of each cycle spent ramping up linearly from 0
                  ) -> float:
-    "The cyclical weight λ(t) of the densification loss: linear ramp from 0 over `ramp` of each cycle, then flat."
+    "The densification loss's cyclical weight λ(t): a ramp from 0 over `ramp` of a cycle, flat."
     _check_schedule(lam, n_cycles, ramp)
-    if not 0 <= pct <= 1: raise ValueError(f"pct must lie in [0, 1] (the fraction of training done), got {pct}")
+    if not 0 <= pct <= 1:
+        raise ValueError(f"pct must lie in [0, 1] (the fraction of training done), got {pct}")
     u = (pct * n_cycles) % 1.0
     return lam * min(1.0, u / ramp) if ramp > 0 else lam
