@@ -63,7 +63,10 @@ s3=$(state)
 if python tools/build_docs.py --readme; then
   ok "docs build"
   if [ "$s3" == "$(state)" ]; then ok "README.md in sync with nbs/index.ipynb"; else bad "README.md out of date (run python tools/build_docs.py --readme and commit)"; git status --short; fi
-  if python tools/check_site.py; then ok "site: links, rendering, math, navigation"; else bad "site check"; fi
+  if python tools/check_site.py; then ok "site: links, rendering, math, navigation, API tables, highlighting, no overflow"
+  else bad "site check"; fi
+  if python tools/check_lines.py --quiet; then ok "shown code lines within 100 characters"
+  else bad "shown code lines over 100 characters (python tools/check_lines.py lists them)"; fi
 else bad "docs build"; fi
 took
 
