@@ -14,7 +14,7 @@ Usage: python tools/build_docs.py [--out _docs] [--offline] [--readme] [--n-work
 from __future__ import annotations
 import argparse, ast, base64, hashlib, html, inspect, json, os, re, shutil, subprocess
 from pathlib import Path
-import nbdev.showdoc, nbdev.serve
+import nbdev.showdoc, nbdev.serve, nbdev.doclinks
 from fastcore.foundation import L
 from fastcore.docments import DocmentText, qual_name, _fullname, _ital_first
 from fastcore.nbio import NbCell, mk_cell
@@ -256,11 +256,19 @@ class add_show_docs_in_order(Processor):
                 nb.cells.insert(cell.idx_ + 1 + i, new)
         nb.has_docs_ = shown or exports
 
+_nbdev_link_sym = nbdev.doclinks.NbdevLookup._link_sym
+
+def _public_link_sym(self, m):
+    "nbdev's link of a backticked name, except for private names: they have no docs entry to link to."
+    if m.group(1).split('.')[-1].lstrip('\\').startswith('_'): return m.group(0)
+    return _nbdev_link_sym(self, m)
+
 class DocsFilter(FilterDefaults):
     "nbdev's processing for the docs with `add_show_docs_in_order` and `TableRenderer` (in the worker processes too)."
     def base_procs(self): return [add_show_docs_in_order if p is add_show_docs else p for p in super().base_procs()]
     def nb_proc(self, nb):
         nbdev.showdoc.BasicMarkdownRenderer = TableRenderer   # what `show_doc` renders with
+        nbdev.doclinks.NbdevLookup._link_sym = _public_link_sym
         return super().nb_proc(nb)
 
 # ---------------------------------------------------------------------------------------------------------

@@ -319,3 +319,14 @@ def test_docs_filter_end_to_end(monkeypatch, tmp_path):
     assert '| `x` | `int` | the x |' in md[0] and '| **Returns** | `int` | twice x |' in md[0]
     assert md[2].count('class K(a:str=') == 1 and all('doc-sig' in m for m in md)
     assert "| `w` | `float` | `0.5` | the w |" in md[4]
+
+def test_private_names_are_not_linked():
+    "A backticked private name (no docs entry) stays plain code; a public one goes to nbdev's lookup."
+    import re
+    m = re.search(r'`([^`]+)`', 'the `_RelativeCosine` kernel')
+    assert bd._public_link_sym(None, m) == '`_RelativeCosine`'
+    calls = []
+    orig, bd._nbdev_link_sym = bd._nbdev_link_sym, lambda self, m: calls.append(m.group(1)) or 'linked'
+    try: assert bd._public_link_sym(None, re.search(r'`([^`]+)`', '`relative_projection`')) == 'linked'
+    finally: bd._nbdev_link_sym = orig
+    assert calls == ['relative_projection']
