@@ -422,6 +422,11 @@ def plan_runs(
                              f"{', '.join(protocols)}: frozen encoders leave densification no "
                              f"trainable layer before the head; add the 'top' protocol or leave "
                              f"{v!r} out")
+    lsq = [v for v in variants if TRANSLATIONS.get(v) in ('linear', 'affine')]
+    if lsq and 'top' in protocols and preset.n_anchors <= preset.top_out:   # before any training
+        raise ValueError(f"{', '.join(lsq)} fit a least-squares map on {preset.n_anchors} "
+                         f"anchors, which needs more than the top's {preset.top_out} latent "
+                         "features: raise n_anchors or leave them out")
     needed = ((set(variants) - set(TRANSLATIONS))
               | ({'robust'} if 'robust_topo' in variants else set()))
     if set(variants) & set(TRANSLATIONS): needed.add('absolute')

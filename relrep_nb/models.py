@@ -8,7 +8,7 @@ Docs: https://relrep-nb.github.io/relrep_nb/models.html.md"""
 __all__ = ['OFFLINE_ENCODERS', 'OFFLINE_BY_LANG', 'MODES', 'TRANSLATIONS', 'VARIANTS', 'HEAD_NORMS', 'import_optional',
            'check_texts', 'TextEncoder', 'TransformerEncoder', 'SpacyVectorsEncoder', 'EncoderSpec', 'load_encoder',
            'default_cache_dir', 'embedding_cache_path', 'embed_cached', 'variant_mode', 'mlp_top', 'Temperature',
-           'RelativeClassifier', 'stitch']
+           'RelativeClassifier', 'stitch', 'translated_stitch']
 
 # %% ../nbs/31_models.ipynb #8dc7e099
 import copy
@@ -28,6 +28,7 @@ from fastcore.basics import patch
 from fastprogress.fastprogress import progress_bar
 from torch import Tensor
 from .relative import ProductProjection, RelativeProjection
+from .translation import Translator
 
 # %% ../nbs/31_models.ipynb #io000001
 def import_optional(
@@ -521,3 +522,36 @@ def _wrap(encoder, dec, anchor_inputs, anchor_ids, calibrate):
         m.calibrate(calibrate, bs=dec.anchor_chunk)
     else: m.refresh_anchors()
     return m
+
+# %% ../nbs/31_models.ipynb #ts000002
+@torch.no_grad()
+def translated_stitch(
+    encoder_model:RelativeClassifier, # absolute model: supplies the top (φ)
+    decoder_model:RelativeClassifier, # absolute model: supplies the head (γ)
+    encoder_anchors, # the anchor items as the encoder's inputs: a tensor (k, ...) or k texts
+    decoder_anchors=None, # the same items as the decoder's inputs; default `encoder_anchors`
+    method:str='orthogonal', # `Translator` estimator (`Translator.methods`)
+    bs:int=1024, # anchors encoded at a time
+)->RelativeClassifier: # absolute, in eval mode: the top, the map (a Linear), the head
+    "Stitch two absolute models through a `Translator` fitted on their latents of parallel anchors."
+    for name, m in (('encoder_model', encoder_model), ('decoder_model', decoder_model)):
+        if not isinstance(m, RelativeClassifier) or m.mode != 'absolute':
+            raise TypeError(f"{name} must be an absolute RelativeClassifier, got "
+                            f"{getattr(m, 'mode', type(m).__name__)!r}")
+    decoder_anchors = encoder_anchors if decoder_anchors is None else decoder_anchors
+    if len(encoder_anchors) != len(decoder_anchors):
+        raise ValueError(f"different numbers of anchors: {len(encoder_anchors)} (encoder) vs "
+                         f"{len(decoder_anchors)} (decoder); translation needs the same items")
+    def latents(m, a):
+        was = m.top.training; m.top.eval()
+        try: return torch.cat([m.top(a[i:i+bs]) for i in range(0, len(a), bs)]).float().cpu()
+        finally: m.top.train(was)
+    za, zb = latents(encoder_model, encoder_anchors), latents(decoder_model, decoder_anchors)
+    tr = Translator(method).fit(za, zb)
+    lin = nn.Linear(encoder_model.d_latent, decoder_model.d_latent)
+    lin.weight.copy_(tr.weight.T.float()); lin.bias.copy_(tr.bias.float())
+    enc = copy.deepcopy(encoder_model.top)
+    d = decoder_model.d_latent
+    out = RelativeClassifier(nn.Sequential(enc, lin), 1, 'absolute', d_latent=d)
+    out.head = copy.deepcopy(decoder_model.head)
+    return out.to(next(iter(decoder_model.parameters())).device).eval()
