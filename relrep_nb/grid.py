@@ -26,10 +26,9 @@ from fastai.callback.training import GradientClip
 from .callbacks import ClassPureGroups, DensificationCallback
 from .data import (AMAZON_REVIEWS_MULTI, ClassGroupedDL, load_amazon_snippets,
                             split_by_review)
-from .translation import Translator
 from .models import (TRANSLATIONS, VARIANTS, RelativeClassifier, TransformerEncoder,
                               default_cache_dir, embed_cached, load_encoder, mlp_top, stitch,
-                              variant_mode)
+                              translated_stitch, variant_mode)
 from .paper import finetune_splitter, layerwise_lrs, paper_seed_data, warmup_cosine
 from .results import (GRID_KEY, BrokenFileError, ResultsStore, file_digest, is_number,
                                read_json, read_weights, write_atomic)
@@ -330,49 +329,40 @@ def stitched_scores(
     models:dict, # language → trained model
     data, # the seed's data
     bs:int=1024, # inputs per forward pass
+    method:str|None=None, # a `Translator` estimator: absolute models stitched by translation
 )->list:
     "Scores and agreement of every (decoder, encoder) pair on the encoder language's test set."
+    if method is not None:
+        for l, m in models.items():
+            if m.mode != 'absolute':
+                raise ValueError(f"translation stitches absolute models; the {l} model is {m.mode}")
     rows, native = [], _native_predictions(models, data, bs)
     for dec in models:
         for enc in models:
-            try: m = stitch(models[enc], models[dec])
-            except ValueError as e:
-                if 'equal latent sizes' not in str(e): raise
-                nan = {k: float('nan') for k in (*METRICS, 'agree')}
-                rows.append(dict(decoder=dec, encoder=enc, **nan, note=str(e)))
-                continue
-            y, x = data.targets(enc, 'test'), data.inputs(enc, 'test')
-            pred = predict(m, x, bs)
-            rows.append(dict(decoder=dec, encoder=enc, **classification_metrics(y, pred),
+            if enc == dec: pred = native[dec]   # the model itself
+            else:
+                try: m = (stitch(models[enc], models[dec]) if method is None else
+                          translated_stitch(models[enc], models[dec], data.anchor_inputs(enc),
+                                            data.anchor_inputs(dec), method, bs))
+                except ValueError as e:
+                    if 'equal latent sizes' not in str(e): raise
+                    nan = {k: float('nan') for k in (*METRICS, 'agree')}
+                    rows.append(dict(decoder=dec, encoder=enc, **nan, note=str(e)))
+                    continue
+                pred = predict(m, data.inputs(enc, 'test'), bs)
+            rows.append(dict(decoder=dec, encoder=enc,
+                             **classification_metrics(data.targets(enc, 'test'), pred),
                              agree=_agreement(pred, native, dec, enc, data)))
     return rows
 
-@torch.no_grad()
 def translated_scores(
     models:dict, # language → trained absolute model
     data, # the seed's data (parallel anchors: `anchor_inputs(lang)`)
     method:str='orthogonal', # `Translator` method: 'orthogonal', 'scaled', 'linear' or 'affine'
     bs:int=1024, # inputs per forward pass
 )->list:
-    "Scores of every (decoder, encoder) pair: the decoder's head reads encoder latents, mapped."
-    for l, m in models.items():
-        if m.mode != 'absolute':
-            raise ValueError(f"translation stitches absolute models; the {l} model is {m.mode}")
-    anchors = {l: model_latents(m, data.anchor_inputs(l), bs)[0] for l, m in models.items()}
-    test = {l: model_latents(m, data.inputs(l, 'test'), bs)[0] for l, m in models.items()}
-    native = _native_predictions(models, data, bs)
-    rows = []
-    for dec in models:
-        head = models[dec].head.cpu()
-        for enc in models:
-            z = (test[enc] if enc == dec
-                 else Translator(method).fit(anchors[enc], anchors[dec]).transform(test[enc]))
-            pred = head(z.to(test[dec].dtype)).argmax(1)
-            rows.append(dict(decoder=dec, encoder=enc,
-                             **classification_metrics(data.targets(enc, 'test'), pred),
-                             agree=_agreement(pred, native, dec, enc, data)))
-        models[dec].head.to(model_device(models[dec]))
-    return rows
+    "`stitched_scores` of absolute models joined by `models.translated_stitch` (map on anchors)."
+    return stitched_scores(models, data, bs, method)
 
 # %% ../nbs/34_grid.ipynb #4c8e934a
 def _check_protocols(preset, protocols):

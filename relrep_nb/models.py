@@ -375,14 +375,21 @@ class RelativeClassifier(nn.Module):
 
 # %% ../nbs/31_models.ipynb #6dcf3b22
 @patch
+def _encoded(self:RelativeClassifier, inputs, bs:int):
+    "Latents of `inputs`, chunk by chunk: the top in eval mode (its mode restored), no gradient."
+    was = self.top.training
+    self.top.eval()
+    try:
+        for i in range(0, len(inputs), bs):
+            with torch.no_grad(): z = self.top(inputs[i:i+bs])
+            yield z
+    finally: self.top.train(was)
+
+@patch
 @torch.no_grad()
 def _encode_anchors(self:RelativeClassifier):
     "Latents of the anchor inputs, computed in eval mode and in chunks."
-    was = self.top.training
-    self.top.eval()
-    try: return torch.cat([self.top(self.anchor_inputs[i:i+self.anchor_chunk])
-                           for i in range(0, len(self.anchor_inputs), self.anchor_chunk)])
-    finally: self.top.train(was)
+    return torch.cat(list(self._encoded(self.anchor_inputs, self.anchor_chunk)))
 
 @patch
 def refresh_anchors(self:RelativeClassifier):
@@ -421,10 +428,7 @@ def calibrate(self:RelativeClassifier,
     self.refresh_anchors()
     # plain cosines keep no statistics (a product's robust half does)
     if not self.projection.robust: return self
-    was = self.top.training
-    self.top.eval()
-    try: self.projection.calibrate(self.top(inputs[i:i+bs]) for i in range(0, len(inputs), bs))
-    finally: self.top.train(was)
+    self.projection.calibrate(self._encoded(inputs, bs))
     return self
 
 @patch
@@ -542,10 +546,7 @@ def translated_stitch(
     if len(encoder_anchors) != len(decoder_anchors):
         raise ValueError(f"different numbers of anchors: {len(encoder_anchors)} (encoder) vs "
                          f"{len(decoder_anchors)} (decoder); translation needs the same items")
-    def latents(m, a):
-        was = m.top.training; m.top.eval()
-        try: return torch.cat([m.top(a[i:i+bs]) for i in range(0, len(a), bs)]).float().cpu()
-        finally: m.top.train(was)
+    def latents(m, a): return torch.cat(list(m._encoded(a, bs))).float().cpu()
     za, zb = latents(encoder_model, encoder_anchors), latents(decoder_model, decoder_anchors)
     tr = Translator(method).fit(za, zb)
     lin = nn.Linear(encoder_model.d_latent, decoder_model.d_latent)
