@@ -6,17 +6,15 @@ Docs: https://relrep-nb.github.io/relrep_nb/cli.html.md"""
 
 # %% ../nbs/35_cli.ipynb #c1134520
 from __future__ import annotations
-import argparse, dataclasses, math, os, sys, tempfile, time, warnings
+import argparse, dataclasses, os, sys, tempfile, time, warnings
 from pathlib import Path
-import pandas as pd
 import torch
 import matplotlib.pyplot as plt
 with warnings.catch_warnings():   # fastai's layers use torch.jit.script, which torch warns about
     warnings.filterwarnings('ignore', r'`torch\.jit\.script` is deprecated', FutureWarning)
-    from fastai.torch_core import default_device
     from relrep_nb.models import TRANSLATIONS, VARIANTS
     from relrep_nb.grid import (DEFAULT_VARIANTS, PRESETS, PROTOCOLS, SKIPPED, score_runs,
-                                death_time_groups, folder_scores, grid_data, plan_runs, run_name,
+                                death_time_groups, folder_scores, plan_runs, run_name,
                                 train_runs)
     from relrep_nb.results import (BrokenFileError, ResultsStore, StitchingResults,
                                    death_time_figure, write_atomic)

@@ -12,12 +12,10 @@ __all__ = ['SNIPPET_BIN_EDGES', 'SNIPPET_CLASSES', 'SNIPPET_COLUMNS', 'AMAZON_RE
 # %% ../nbs/30_data.ipynb #b7e2cd8b
 import warnings
 import csv
-import importlib
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 import numpy as np
-import torch
 with warnings.catch_warnings():   # fastai's layers use torch.jit.script, which torch warns about
     warnings.filterwarnings('ignore', r'`torch\.jit\.script` is deprecated', FutureWarning)
     from fastai.data.load import DataLoader

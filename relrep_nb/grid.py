@@ -6,7 +6,7 @@ Docs: https://relrep-nb.github.io/relrep_nb/grid.html.md"""
 
 # %% ../nbs/34_grid.ipynb #afe978d4
 from __future__ import annotations
-import hashlib, json, math, os, time
+import hashlib, json, math, time
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from importlib.resources import files
@@ -20,7 +20,7 @@ from fastprogress.fastprogress import progress_bar
 from filelock import Timeout
 from . import __version__
 from .training import (METRICS, Adam, classification_metrics, default_device, fit,
-                                kept_rng, make_dl, model_device, model_latents, predict, set_seed,
+                                kept_rng, make_dl, model_latents, predict, set_seed,
                                 trainable_params)
 from fastai.callback.training import GradientClip
 from .callbacks import ClassPureGroups, DensificationCallback

@@ -8,7 +8,6 @@ Docs: https://relrep-nb.github.io/relrep_nb/results.html.md"""
 from __future__ import annotations
 import hashlib, json, math, os
 from pathlib import Path
-import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor
